@@ -1,0 +1,35 @@
+/**
+ * The runtime model object OpenClaw needs for a `dynamo/<id>` model. Dynamo serves arbitrary
+ * models behind one OpenAI-compatible frontend, so every model gets the same conservative shape.
+ */
+
+export const PROVIDER_ID = "dynamo";
+export const MODEL_API = "openai-completions";
+export const DEFAULT_CONTEXT_WINDOW = 131_072;
+export const DEFAULT_MAX_TOKENS = 4_096;
+
+export interface DynamoModelDefinition {
+  id: string;
+  name: string;
+  reasoning: boolean;
+  input: Array<"text">;
+  cost: { input: number; output: number; cacheRead: number; cacheWrite: number };
+  contextWindow: number;
+  maxTokens: number;
+}
+
+export function modelDefinition(id: string): DynamoModelDefinition {
+  return {
+    id,
+    name: id,
+    reasoning: false,
+    input: ["text"],
+    cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+    contextWindow: DEFAULT_CONTEXT_WINDOW,
+    maxTokens: DEFAULT_MAX_TOKENS,
+  };
+}
+
+export function runtimeModel(id: string, baseUrl: string) {
+  return { ...modelDefinition(id), provider: PROVIDER_ID, api: MODEL_API, baseUrl } as const;
+}

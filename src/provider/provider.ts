@@ -1,0 +1,54 @@
+/**
+ * The `dynamo` provider: OpenClaw's OpenAI-compatible streaming path (`openai-completions`) pointed
+ * at a Dynamo frontend, with models discovered from `/v1/models` and any `dynamo/<id>` accepted.
+ * Per-request identity and tracing are added by the stream wrapper (./stream.ts).
+ */
+import type { ProviderPlugin } from "openclaw/plugin-sdk/plugin-entry";
+import type { ProviderDeps } from "./deps.ts";
+import { discoverModels } from "./discovery.ts";
+import { MODEL_API, PROVIDER_ID, modelDefinition, runtimeModel } from "./models.ts";
+import { createStreamWrapper } from "./stream.ts";
+
+export const API_KEY_ENV = "DYNAMO_API_KEY";
+
+export function createDynamoProvider(deps: ProviderDeps): ProviderPlugin {
+  const { config } = deps;
+  const baseUrlFor = (providerConfig: unknown): string => {
+    const configured = (providerConfig as { baseUrl?: unknown } | undefined)?.baseUrl;
+    return typeof configured === "string" && configured.trim() ? configured.trim().replace(/\/+$/, "") : config.baseUrl;
+  };
+  return {
+    id: PROVIDER_ID,
+    label: "NVIDIA Dynamo",
+    docsPath: "https://github.com/ai-dynamo/dynamo",
+    envVars: [API_KEY_ENV, "DYNAMO_BASE_URL"],
+    auth: [],
+    catalog: {
+      order: "late",
+      run: async () => {
+        const result = await discoverModels(config.baseUrl, config.apiKey);
+        if (!result.ok) {
+          deps.warnOnce(
+            "discovery",
+            `model discovery at ${config.baseUrl}/models failed (${result.reason}); ` +
+              "models named as dynamo/<model-id> still work.",
+          );
+        }
+        return {
+          provider: {
+            baseUrl: config.baseUrl,
+            api: MODEL_API,
+            models: result.ok ? result.modelIds.map(modelDefinition) : [],
+          },
+        };
+      },
+    },
+    resolveDynamicModel: (ctx) => runtimeModel(ctx.modelId, baseUrlFor(ctx.providerConfig)),
+    // Availability checks consult this; the request path in OpenClaw 2026.9.6 does not (it needs the
+    // env var, which plugin.ts seeds), see openclaw-plugin-sdk.md §13.
+    resolveSyntheticAuth: () => ({ apiKey: config.apiKey, source: "openclaw-dynamo", mode: "api-key" }),
+    buildUnknownModelHint: () =>
+      `Dynamo models are addressed as dynamo/<model-id>; check DYNAMO_BASE_URL (now ${config.baseUrl}).`,
+    wrapStreamFn: createStreamWrapper(deps),
+  } as ProviderPlugin;
+}

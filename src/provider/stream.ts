@@ -1,0 +1,244 @@
+/**
+ * The provider's stream wrapper: runs once per HTTP model request (openclaw-plugin-sdk.md §7) and
+ * is the only place that shapes what goes on the wire to Dynamo:
+ *  - `traceparent`/`tracestate` naming the plugin's `chat` span (replacing OpenClaw's own), so
+ *    Dynamo's `http-request` span nests under it (SPEC §3.4);
+ *  - `x-request-id` (kept when the caller set one, else `<trace-id>-<chat span id>`), which Dynamo
+ *    copies into its request-trace records;
+ *  - Dynamo agent identity for the negotiated generation (SPEC §4), with the transparent `auto`
+ *    fallback from `nvext` to headers.
+ * The caller's options, headers and payload objects are never mutated: OpenClaw may retry with them.
+ */
+import { randomUUID } from "node:crypto";
+import { ROOT_CONTEXT, trace } from "@opentelemetry/api";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import type { ProviderWrapStreamFnContext } from "openclaw/plugin-sdk/plugin-entry";
+import { DYNAMO } from "../trace/attributes.ts";
+import type { ChatCall, ChatResult } from "../trace/span-tree.ts";
+import type { DynamoProtocol } from "../types.ts";
+import { getHeader, withoutHeaders } from "./headers.ts";
+import { IDENTITY_HEADERS, agentContext, sessionHeaders, withNvext } from "./identity.ts";
+import { isNvextRejection } from "./protocol.ts";
+import type { ProviderDeps } from "./deps.ts";
+
+type StreamFn = NonNullable<ProviderWrapStreamFnContext["streamFn"]>;
+type StreamOptions = NonNullable<Parameters<StreamFn>[2]>;
+type Model = Parameters<StreamFn>[0];
+type StreamLike = Awaited<ReturnType<StreamFn>>;
+type StreamEvent = StreamLike extends AsyncIterable<infer E> ? E : never;
+type AssistantMessage = Awaited<ReturnType<StreamLike["result"]>>;
+
+export const X_REQUEST_ID = "x-request-id";
+const TRACE_HEADERS = ["traceparent", "tracestate"];
+const traceContextPropagator = new W3CTraceContextPropagator();
+
+export function createStreamWrapper(deps: ProviderDeps) {
+  return (ctx: ProviderWrapStreamFnContext): StreamFn | undefined => {
+    const inner = ctx.streamFn;
+    if (!inner) return undefined;
+    return (model, context, options) => {
+      let request: ModelRequest;
+      try {
+        request = prepareRequest(deps, model, context, options);
+      } catch (error) {
+        // Telemetry must never break a run: fall back to the plain request.
+        deps.warnOnce("wrapper", `could not add tracing/identity to a model request: ${String(error)}`);
+        return inner(model, context, options);
+      }
+      return request.send(inner, model, context);
+    };
+  };
+}
+
+interface ModelRequest {
+  send(inner: StreamFn, model: Model, context: Parameters<StreamFn>[1]): StreamLike | Promise<StreamLike>;
+}
+
+function prepareRequest(
+  deps: ProviderDeps,
+  model: Model,
+  context: Parameters<StreamFn>[1],
+  options: StreamOptions | undefined,
+): ModelRequest {
+  const { config } = deps;
+  const callId = options?.requestId ?? randomUUID();
+  const chat = deps.tree?.startChat(callId, {
+    sessionId: options?.sessionId,
+    model: model.id,
+    provider: "dynamo",
+    ...serverOf(model.baseUrl),
+  });
+  if (chat) deps.tree?.captureChatInput(callId, (context as { messages?: unknown }).messages);
+
+  const callerRequestId = getHeader(options?.headers, X_REQUEST_ID);
+  const xRequestId = callerRequestId ?? (chat ? `${chat.spanContext.traceId}-${chat.spanContext.spanId}` : randomUUID());
+  chat?.span.setAttribute(DYNAMO.X_REQUEST_ID, xRequestId);
+
+  const baseHeaders = withoutHeaders(options?.headers, [X_REQUEST_ID, ...(chat ? TRACE_HEADERS : []), ...IDENTITY_HEADERS]);
+  baseHeaders[X_REQUEST_ID] = xRequestId;
+  if (chat) traceContextPropagator.inject(trace.setSpan(ROOT_CONTEXT, chat.span), baseHeaders, headerSetter);
+
+  const identity = config.agentTrace && chat ? chat.run : undefined;
+  const optionsFor = (protocol: DynamoProtocol): StreamOptions => {
+    const headers = { ...baseHeaders };
+    const out: StreamOptions = {
+      ...options,
+      headers,
+      // A key from plugin config is applied here rather than exported into process.env, where
+      // every command the exec tool starts would inherit it.
+      ...(config.apiKeyFromUser ? { apiKey: config.apiKey } : {}),
+    };
+    if (!identity) return out;
+    chat?.span.setAttribute(DYNAMO.PROTOCOL, protocol);
+    if (protocol === "headers") {
+      deps.sessions?.noteHeadersRequest(identity);
+      Object.assign(headers, sessionHeaders(identity.ids));
+      return out;
+    }
+    const fields: Record<string, unknown> = { agent_context: agentContext(config.sessionTypeId, identity.ids) };
+    const control = deps.sessions?.controlFor(identity);
+    if (control) fields.session_control = control;
+    const callerOnPayload = options?.onPayload;
+    out.onPayload = async (payload, payloadModel) => {
+      const patched = withNvext(payload, fields);
+      const replaced = callerOnPayload ? await callerOnPayload(patched, payloadModel) : undefined;
+      return replaced === undefined ? patched : replaced;
+    };
+    return out;
+  };
+
+  return {
+    send(inner, sendModel, sendContext) {
+      const protocols = deps.protocols;
+      const first = protocols?.current ?? "nvext";
+      const attempt = (protocol: DynamoProtocol) => inner(sendModel, sendContext, optionsFor(protocol));
+      const mayFallBack = Boolean(identity && protocols?.canFallBack && first === "nvext");
+      const stream = mayFallBack
+        ? withNvextFallback(attempt(first), () => {
+            const protocol = protocols!.fallBackToHeaders();
+            chat?.span.addEvent("dynamo.protocol_fallback", { from: "nvext", to: protocol });
+            return attempt(protocol);
+          })
+        : attempt(first);
+      return observeResult(stream, (result) => {
+        if (chat) deps.tree?.endChat(callId, result);
+      });
+    },
+  };
+}
+
+const headerSetter = {
+  set(carrier: Record<string, string>, key: string, value: string) {
+    carrier[key] = value;
+  },
+};
+
+function serverOf(baseUrl: string | undefined): { serverAddress?: string; serverPort?: number } {
+  if (!baseUrl) return {};
+  try {
+    const url = new URL(baseUrl);
+    const port = url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
+    return { serverAddress: url.hostname, serverPort: port };
+  } catch {
+    return {};
+  }
+}
+
+/** Calls `onDone` once with the outcome of `stream` (also when it fails), without consuming it. */
+function observeResult(
+  stream: StreamLike | Promise<StreamLike>,
+  onDone: (result: ChatResult) => void,
+): StreamLike | Promise<StreamLike> {
+  const attach = (resolved: StreamLike) => {
+    resolved.result().then(
+      (message) => onDone(chatResultOf(message)),
+      (error: unknown) => onDone({ stopReason: "error", errorMessage: String(error) }),
+    );
+    return resolved;
+  };
+  if (isPromise(stream)) {
+    return stream.then(attach, (error: unknown) => {
+      onDone({ stopReason: "error", errorMessage: String(error) });
+      throw error;
+    });
+  }
+  return attach(stream);
+}
+
+/**
+ * SPEC §4.4: if Dynamo answers the `nvext` request with the 1.3+ rejection, that answer never
+ * reaches OpenClaw; the same request is resent with headers and its stream is forwarded instead.
+ * OpenClaw surfaces a non-2xx answer as a single `error` event before any content (§7.5), so the
+ * first event decides.
+ */
+function withNvextFallback(
+  firstAttempt: StreamLike | Promise<StreamLike>,
+  resend: () => StreamLike | Promise<StreamLike>,
+): StreamLike {
+  let decided: Promise<{ stream: StreamLike; iterator?: AsyncIterator<StreamEvent>; head?: IteratorResult<StreamEvent> }> | undefined;
+  const decide = () =>
+    (decided ??= (async () => {
+      const stream = await firstAttempt;
+      const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<StreamEvent>;
+      const head = await iterator.next();
+      if (!head.done && isRejectionEvent(head.value)) {
+        await iterator.return?.();
+        return { stream: await resend() };
+      }
+      return { stream, iterator, head };
+    })());
+  return {
+    async *[Symbol.asyncIterator]() {
+      const { stream, iterator, head } = await decide();
+      if (!iterator || !head) {
+        yield* stream as AsyncIterable<StreamEvent>;
+        return;
+      }
+      if (head.done) return;
+      yield head.value;
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    },
+    async result() {
+      return (await decide()).stream.result();
+    },
+  } as StreamLike;
+}
+
+function isRejectionEvent(event: StreamEvent): boolean {
+  const e = event as { type?: string; error?: { errorMessage?: string; errorCode?: string | number } };
+  if (e.type !== "error") return false;
+  return isNvextRejection(e.error?.errorCode, e.error?.errorMessage);
+}
+
+function chatResultOf(message: AssistantMessage): ChatResult {
+  const m = message as {
+    stopReason?: string;
+    errorMessage?: string;
+    errorCode?: string | number;
+    errorType?: string;
+    responseModel?: string;
+    responseId?: string;
+    usage?: { input?: number; output?: number; cacheRead?: number; cacheWrite?: number };
+    content?: Array<{ type?: string; text?: string }>;
+  };
+  const text = Array.isArray(m.content)
+    ? m.content.filter((part) => part?.type === "text").map((part) => part.text ?? "").join("")
+    : undefined;
+  return {
+    stopReason: m.stopReason,
+    errorMessage: m.errorMessage,
+    errorType: m.errorCode !== undefined ? String(m.errorCode) : m.errorType,
+    responseModel: m.responseModel,
+    responseId: m.responseId,
+    usage: m.usage,
+    outputText: text,
+  };
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown }).then === "function";
+}

@@ -1,0 +1,87 @@
+/**
+ * Process-wide plugin state.
+ *
+ * OpenClaw imports the plugin module several times in one process (discovery and runtime loaders
+ * each load it afresh) and calls `register()` several times, so module-level variables are not
+ * shared between the instance that sees provider traffic and the one that sees `gateway_stop`
+ * (openclaw-plugin-sdk.md §14, pitfalls 1 and 13). Everything that must exist once per process
+ * lives in one object reached through a global symbol, created by the first registration.
+ */
+import { loadConfig } from "./config.ts";
+import type { DynamoPluginConfig } from "./types.ts";
+
+export interface Log {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+  debug(message: string): void;
+}
+
+export interface PluginRuntime {
+  readonly config: DynamoPluginConfig;
+  readonly log: Log;
+  /** Logs `message` once per `key` for the life of the process (one clear line per cause). */
+  warnOnce(key: string, message: string): void;
+  /** Services created lazily by the feature modules, keyed by name; one instance per process. */
+  readonly services: Map<string, unknown>;
+}
+
+const RUNTIME_KEY = Symbol.for("openclaw-dynamo.runtime");
+
+type GlobalWithRuntime = typeof globalThis & { [RUNTIME_KEY]?: PluginRuntime };
+
+export function getPluginRuntime(init: { pluginConfig: unknown; env: NodeJS.ProcessEnv; log: Log }): PluginRuntime {
+  const holder = globalThis as GlobalWithRuntime;
+  const existing = holder[RUNTIME_KEY];
+  if (existing) return existing;
+  const runtime = createRuntime(init);
+  holder[RUNTIME_KEY] = runtime;
+  return runtime;
+}
+
+/** The runtime if a registration already created it (for code that must not create one). */
+export function peekPluginRuntime(): PluginRuntime | undefined {
+  return (globalThis as GlobalWithRuntime)[RUNTIME_KEY];
+}
+
+/** Test-only: forget the process-wide state. */
+export function resetPluginRuntimeForTests(): void {
+  delete (globalThis as GlobalWithRuntime)[RUNTIME_KEY];
+}
+
+/** Returns the named service, creating it on first use. */
+export function service<T>(runtime: PluginRuntime, name: string, create: () => T): T {
+  const existing = runtime.services.get(name);
+  if (existing !== undefined) return existing as T;
+  const created = create();
+  runtime.services.set(name, created);
+  return created;
+}
+
+function createRuntime(init: { pluginConfig: unknown; env: NodeJS.ProcessEnv; log: Log }): PluginRuntime {
+  const { config, warnings } = loadConfig(init.pluginConfig, init.env);
+  const warned = new Set<string>();
+  const log = prefixed(init.log);
+  const runtime: PluginRuntime = {
+    config,
+    log,
+    warnOnce(key, message) {
+      if (warned.has(key)) return;
+      warned.add(key);
+      log.warn(message);
+    },
+    services: new Map(),
+  };
+  for (const warning of warnings) runtime.warnOnce(`config:${warning.key}`, warning.message);
+  return runtime;
+}
+
+function prefixed(log: Log): Log {
+  const tag = (message: string) => `[dynamo] ${message}`;
+  return {
+    info: (message) => log.info(tag(message)),
+    warn: (message) => log.warn(tag(message)),
+    error: (message) => log.error(tag(message)),
+    debug: (message) => log.debug(tag(message)),
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * Inbound trace context from an outer orchestrator (SPEC §3.3): `TRACEPARENT` / `TRACESTATE` /
+ * `BAGGAGE` in the process environment, read once at start-up with the OTel environment carrier
+ * and the W3C propagators (otel-conventions.md §5). OpenClaw itself reads no such variable.
+ */
+import { ROOT_CONTEXT, propagation, trace, type Context, type SpanContext } from "@opentelemetry/api";
+import { CompositePropagator, TraceState, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
+import { EnvironmentGetter, EnvironmentSetter } from "@opentelemetry/propagator-env-carrier";
+import { DERIVED_TRAJECTORY_ID } from "./ids.ts";
+
+export const W3C_PROPAGATOR = new CompositePropagator({
+  propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+});
+
+/**
+ * `tracestate` member through which this plugin hands an agent's trajectory id to processes its
+ * tools start, so a nested OpenClaw can name its parent trajectory (SPEC §4.1).
+ */
+export const TRACESTATE_KEY = "dynamo";
+
+export interface InboundContext {
+  /** Context holding the remote parent span (and baggage). */
+  readonly context: Context;
+  readonly spanContext: SpanContext;
+  /** Parent trajectory handed down by an outer agent run of this plugin, if any. */
+  readonly parentTrajectoryId?: string;
+}
+
+export type InboundResult =
+  | { readonly kind: "none" }
+  | { readonly kind: "invalid"; readonly warning: string }
+  | { readonly kind: "valid"; readonly inbound: InboundContext };
+
+/** Reads the inbound context from `process.env` (the environment carrier reads it live). */
+export function readInboundContext(env: NodeJS.ProcessEnv = process.env): InboundResult {
+  const raw = env.TRACEPARENT;
+  if (raw === undefined || raw.trim() === "") return { kind: "none" };
+  let context: Context;
+  try {
+    context = W3C_PROPAGATOR.extract(ROOT_CONTEXT, undefined, new EnvironmentGetter());
+  } catch {
+    context = ROOT_CONTEXT;
+  }
+  const spanContext = trace.getSpanContext(context);
+  if (!spanContext?.isRemote) {
+    return {
+      kind: "invalid",
+      warning:
+        `ignoring TRACEPARENT: not a valid W3C traceparent (expected 00-<32 lowercase hex>-<16 lowercase hex>-<2 hex>, ` +
+        `non-zero ids); runs start fresh traces.`,
+    };
+  }
+  const handedDown = spanContext.traceState?.get(TRACESTATE_KEY);
+  const parentTrajectoryId = handedDown && DERIVED_TRAJECTORY_ID.test(handedDown) ? handedDown : undefined;
+  return { kind: "valid", inbound: { context, spanContext, ...(parentTrajectoryId ? { parentTrajectoryId } : {}) } };
+}
+
+/**
+ * Environment variables (`TRACEPARENT`, `TRACESTATE`, `BAGGAGE`) that make a child process continue
+ * the trace under `spanContext`, carrying `trajectoryId` in tracestate and the inbound baggage.
+ */
+export function childProcessEnv(
+  spanContext: SpanContext,
+  trajectoryId: string | undefined,
+  baggageContext: Context = ROOT_CONTEXT,
+): Record<string, string> {
+  let traceState = spanContext.traceState;
+  if (trajectoryId && DERIVED_TRAJECTORY_ID.test(trajectoryId)) {
+    traceState = (traceState ?? new TraceState()).set(TRACESTATE_KEY, trajectoryId);
+  }
+  const carrier: Record<string, string> = {};
+  let context = trace.setSpanContext(baggageContext, traceState ? { ...spanContext, traceState } : spanContext);
+  const baggage = propagation.getBaggage(baggageContext);
+  if (baggage) context = propagation.setBaggage(context, baggage);
+  W3C_PROPAGATOR.inject(context, undefined, new EnvironmentSetter(carrier));
+  return carrier;
+}

@@ -1,0 +1,565 @@
+/**
+ * The span tree (SPEC §3.1): one `invoke_agent` span per OpenClaw agent run, `chat` spans for model
+ * requests and `execute_tool` spans for tool calls under it, subagent runs under the tool span
+ * that spawned them. OpenClaw reports all of this through separate hooks, correlated here by run
+ * id, session key and the model's tool-call id, in bounded maps.
+ */
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+  type SpanContext,
+  type Tracer,
+} from "@opentelemetry/api";
+import type { DynamoPluginConfig } from "../types.ts";
+import { DYNAMO, GEN_AI, LLM_SYSTEM, OPENCLAW, OPENINFERENCE, OPERATION, PROVIDER_NAME, SPAN_KIND } from "./attributes.ts";
+import { BoundedMap } from "./bounded-map.ts";
+import { safeJson, textOf, truncate } from "./content.ts";
+import type { ReservableIdGenerator } from "./id-generator.ts";
+import { deriveIds, type DynamoIds } from "./ids.ts";
+import { childProcessEnv, type InboundContext } from "./inbound.ts";
+import type { ProcessRole } from "./process-role.ts";
+import { toolOutputBytes } from "./tool-output.ts";
+
+export type RunKind = "lead" | "subagent" | "announce";
+
+/** What OpenClaw's hooks tell about the run a hook belongs to. */
+export interface RunRef {
+  readonly runId?: string | undefined;
+  readonly sessionKey?: string | undefined;
+  readonly sessionId?: string | undefined;
+  readonly agentId?: string | undefined;
+  readonly provider?: string | undefined;
+  readonly model?: string | undefined;
+}
+
+export interface AgentRun {
+  readonly runId: string;
+  readonly kind: RunKind;
+  readonly span: Span;
+  readonly spanContext: SpanContext;
+  readonly ids: DynamoIds;
+  readonly agentId: string;
+  readonly sessionKey: string | undefined;
+  readonly sessionId: string | undefined;
+  /** True for subagent runs and for every run of a process started as someone's subagent. */
+  readonly isSubagent: boolean;
+  /** Latest model id used by the run (for the minimal close / session-final requests). */
+  lastModel: string | undefined;
+  ended: boolean;
+  /** Open `sessions_spawn` tool spans, newest last (a subagent is parented on one). */
+  readonly spawnTools: ToolCall[];
+}
+
+export interface ChatCall {
+  readonly callId: string;
+  readonly run: AgentRun;
+  readonly span: Span;
+  readonly spanContext: SpanContext;
+  ended: boolean;
+}
+
+export interface ToolCall {
+  readonly run: AgentRun;
+  readonly span: Span;
+  readonly spanContext: SpanContext;
+  /** The tool the model asked for (the bridge target when called through `tool_call`). */
+  readonly toolName: string;
+  readonly toolCallId: string;
+  /** Set when OpenClaw's `tool_call` bridge runs `toolName` on the model's behalf. */
+  readonly bridgedBy: string | undefined;
+  innerCallId: string | undefined;
+  innerError: unknown;
+  ended: boolean;
+}
+
+export interface ChatResult {
+  readonly stopReason?: string | undefined;
+  readonly errorMessage?: string | undefined;
+  readonly errorType?: string | undefined;
+  readonly responseModel?: string | undefined;
+  readonly responseId?: string | undefined;
+  readonly usage?: { input?: number; output?: number; cacheRead?: number; cacheWrite?: number } | undefined;
+  readonly outputText?: string | undefined;
+}
+
+export interface SpanTreeOptions {
+  readonly tracer: Tracer;
+  readonly idGenerator: ReservableIdGenerator;
+  readonly config: DynamoPluginConfig;
+  readonly inbound?: InboundContext | undefined;
+  /** Process-level identity: child-process role and the env/config overrides (./process-role.ts). */
+  readonly identity?: ProcessRole | undefined;
+  /** Called once per run when its agent span ends. */
+  readonly onRunEnded?: (run: AgentRun) => void;
+}
+
+const MODEL_CALL_SUFFIX = /:model:\d+$/;
+const BRIDGE_INNER_ID = /^tool_search_code:(.+):([^:]+):\d+$/;
+const ANNOUNCE_RUN_ID = /^announce:v\d+:(.+):[^:]+$/;
+const SUBAGENT_SESSION = ":subagent:";
+const TOOL_BRIDGE = "tool_call";
+const SPAWN_TOOL = "sessions_spawn";
+const EXEC_TOOL = "exec";
+const TTL_MS = 30 * 60_000;
+
+export class SpanTree {
+  private readonly tracer: Tracer;
+  private readonly idGenerator: ReservableIdGenerator;
+  private readonly config: DynamoPluginConfig;
+  private readonly options: SpanTreeOptions;
+  private readonly runs: BoundedMap<string, AgentRun>;
+  private readonly latestRunBySession = new BoundedMap<string, AgentRun>({ capacity: 10_000, ttlMs: TTL_MS });
+  private readonly chats = new BoundedMap<string, ChatCall>({ capacity: 10_000, ttlMs: TTL_MS });
+  private readonly tools = new BoundedMap<string, ToolCall>({ capacity: 50_000, ttlMs: TTL_MS });
+  /** Child session key → the tool span that spawned it. */
+  private readonly subagentParents = new BoundedMap<string, ToolCall>({ capacity: 10_000, ttlMs: TTL_MS });
+  /** Session key → span ids reserved by `resolve_exec_env` for the next exec tool spans (FIFO). */
+  private readonly execReservations = new BoundedMap<string, string[]>({ capacity: 10_000, ttlMs: 60_000 });
+
+  constructor(options: SpanTreeOptions) {
+    this.options = options;
+    this.tracer = options.tracer;
+    this.idGenerator = options.idGenerator;
+    this.config = options.config;
+    // A run whose end hook never arrives is ended when it is evicted, so its span is not lost.
+    this.runs = new BoundedMap<string, AgentRun>({
+      capacity: 10_000,
+      ttlMs: TTL_MS,
+      onEvict: (_, run) => this.finishRun(run, { abandoned: true }),
+    });
+  }
+
+  get sizes() {
+    return { runs: this.runs.size, chats: this.chats.size, tools: this.tools.size, subagents: this.subagentParents.size };
+  }
+
+  getRun(runId: string): AgentRun | undefined {
+    return this.runs.get(runId);
+  }
+
+  /** The run a model call id (`<runId>:model:<n>`) belongs to. */
+  runIdOfCall(callId: string): string {
+    return callId.replace(MODEL_CALL_SUFFIX, "");
+  }
+
+  /** The run for `ref`, starting its agent span on first sight. Undefined without a run id. */
+  ensureRun(ref: RunRef): AgentRun | undefined {
+    const runId = ref.runId;
+    if (!runId) return ref.sessionKey ? this.latestRunBySession.get(ref.sessionKey) : undefined;
+    const existing = this.runs.get(runId);
+    if (existing) {
+      if (ref.model) existing.lastModel = ref.model;
+      return existing;
+    }
+    const run = this.startRun(runId, ref);
+    this.runs.set(runId, run);
+    if (run.sessionKey) this.latestRunBySession.set(run.sessionKey, run);
+    return run;
+  }
+
+  endRun(runId: string, outcome: { success?: boolean; error?: unknown; finalText?: string }): AgentRun | undefined {
+    const run = this.runs.get(runId);
+    if (!run || run.ended) return run;
+    if (outcome.finalText !== undefined && this.config.capture.completions) {
+      run.span.setAttribute(OPENINFERENCE.OUTPUT_VALUE, truncate(outcome.finalText, this.config.capture.maxChars));
+    }
+    if (outcome.success === false || outcome.error) {
+      const message = errorMessage(outcome.error) ?? "agent run failed";
+      run.span.setAttribute(GEN_AI.ERROR_TYPE, "agent_error");
+      run.span.setStatus({ code: SpanStatusCode.ERROR, message: truncate(message, 500) });
+    }
+    this.finishRun(run, {});
+    return run;
+  }
+
+  /** Records the user prompt on the agent span (only when prompt capture is on). */
+  capturePrompt(runId: string, prompt: unknown): void {
+    if (!this.config.capture.prompts) return;
+    const run = this.runs.get(runId);
+    if (!run || run.ended) return;
+    run.span.setAttribute(OPENINFERENCE.INPUT_VALUE, truncate(textOf(prompt), this.config.capture.maxChars));
+  }
+
+  /** Starts the `chat` span of one model request (idempotent per call id). */
+  startChat(callId: string, ref: RunRef & { model: string; serverAddress?: string; serverPort?: number }): ChatCall | undefined {
+    const existing = this.chats.get(callId);
+    if (existing) return existing;
+    const run = this.ensureRun({ ...ref, runId: ref.runId ?? this.runIdOfCall(callId) });
+    if (!run) return undefined;
+    run.lastModel = ref.model;
+    const attributes: Attributes = {
+      [GEN_AI.OPERATION_NAME]: OPERATION.CHAT,
+      [GEN_AI.PROVIDER_NAME]: ref.provider ?? PROVIDER_NAME,
+      [GEN_AI.REQUEST_MODEL]: ref.model,
+      [OPENINFERENCE.SPAN_KIND]: SPAN_KIND.LLM,
+      [OPENINFERENCE.LLM_MODEL_NAME]: ref.model,
+      [OPENINFERENCE.LLM_PROVIDER]: ref.provider ?? PROVIDER_NAME,
+      [OPENINFERENCE.LLM_SYSTEM]: LLM_SYSTEM,
+      ...this.runAttributes(run),
+    };
+    if (ref.serverAddress) attributes[GEN_AI.SERVER_ADDRESS] = ref.serverAddress;
+    if (ref.serverPort) attributes[GEN_AI.SERVER_PORT] = ref.serverPort;
+    const span = this.tracer.startSpan(
+      `${OPERATION.CHAT} ${ref.model}`,
+      { kind: SpanKind.CLIENT, attributes },
+      trace.setSpan(ROOT_CONTEXT, run.span),
+    );
+    const chat: ChatCall = { callId, run, span, spanContext: span.spanContext(), ended: false };
+    this.chats.set(callId, chat);
+    return chat;
+  }
+
+  getChat(callId: string): ChatCall | undefined {
+    return this.chats.get(callId);
+  }
+
+  endChat(callId: string, result: ChatResult): void {
+    const chat = this.chats.get(callId);
+    if (!chat || chat.ended) return;
+    chat.ended = true;
+    const { span } = chat;
+    const usage = result.usage;
+    if (usage) {
+      setNumber(span, GEN_AI.USAGE_INPUT_TOKENS, usage.input);
+      setNumber(span, GEN_AI.USAGE_OUTPUT_TOKENS, usage.output);
+      setNumber(span, OPENINFERENCE.LLM_TOKEN_PROMPT, usage.input);
+      setNumber(span, OPENINFERENCE.LLM_TOKEN_COMPLETION, usage.output);
+      if (usage.input !== undefined || usage.output !== undefined) {
+        span.setAttribute(OPENINFERENCE.LLM_TOKEN_TOTAL, (usage.input ?? 0) + (usage.output ?? 0));
+      }
+      if (usage.cacheRead) {
+        span.setAttribute(GEN_AI.USAGE_CACHE_READ_INPUT_TOKENS, usage.cacheRead);
+        span.setAttribute(OPENINFERENCE.LLM_TOKEN_CACHE_READ, usage.cacheRead);
+      }
+      if (usage.cacheWrite) {
+        span.setAttribute(GEN_AI.USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cacheWrite);
+        span.setAttribute(OPENINFERENCE.LLM_TOKEN_CACHE_WRITE, usage.cacheWrite);
+      }
+    }
+    if (result.responseModel) span.setAttribute(GEN_AI.RESPONSE_MODEL, result.responseModel);
+    if (result.responseId) span.setAttribute(GEN_AI.RESPONSE_ID, result.responseId);
+    if (result.stopReason) {
+      span.setAttribute(GEN_AI.RESPONSE_FINISH_REASONS, [result.stopReason]);
+      span.setAttribute(OPENINFERENCE.LLM_FINISH_REASON, result.stopReason);
+    }
+    if (result.outputText !== undefined && this.config.capture.completions) {
+      const text = truncate(result.outputText, this.config.capture.maxChars);
+      span.setAttribute(OPENINFERENCE.OUTPUT_VALUE, text);
+      span.setAttribute(GEN_AI.OUTPUT_MESSAGES, safeJson([{ role: "assistant", parts: [{ type: "text", content: text }] }]));
+    }
+    if (result.stopReason === "error" || result.stopReason === "aborted" || result.errorMessage) {
+      span.setAttribute(GEN_AI.ERROR_TYPE, result.stopReason === "aborted" ? "aborted" : (result.errorType ?? "_OTHER"));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: truncate(result.errorMessage ?? result.stopReason ?? "error", 500) });
+    }
+    span.end();
+  }
+
+  /** Records the request messages on a chat span (only when prompt capture is on). */
+  captureChatInput(callId: string, messages: unknown): void {
+    if (!this.config.capture.prompts) return;
+    const chat = this.chats.get(callId);
+    if (!chat || chat.ended) return;
+    const json = truncate(safeJson(messages), this.config.capture.maxChars);
+    chat.span.setAttribute(OPENINFERENCE.INPUT_VALUE, json);
+    chat.span.setAttribute(OPENINFERENCE.INPUT_MIME_TYPE, "application/json");
+    chat.span.setAttribute(GEN_AI.INPUT_MESSAGES, json);
+  }
+
+  /** `before_tool_call`: starts the tool span (or attaches a bridged inner call to its outer span). */
+  startTool(ref: RunRef, call: { toolName: string; toolCallId?: string | undefined; params?: unknown }): ToolCall | undefined {
+    const run = this.ensureRun(ref);
+    if (!run || !call.toolCallId) return undefined;
+    const key = toolKey(run.runId, call.toolCallId);
+    const existing = this.tools.get(key);
+    if (existing) return existing;
+
+    const inner = BRIDGE_INNER_ID.exec(call.toolCallId);
+    const outer = inner ? this.tools.get(toolKey(run.runId, inner[1] as string)) : undefined;
+    if (outer && !outer.ended && outer.bridgedBy && outer.toolName === call.toolName && !outer.innerCallId) {
+      // OpenClaw's deferred-tool bridge fires hooks for the model's `tool_call` and again for the
+      // tool it runs; the span for the model's call already names that tool, so the inner call
+      // only adds its id (openclaw-plugin-sdk.md §8.4).
+      outer.innerCallId = call.toolCallId;
+      outer.span.setAttribute(OPENCLAW.TOOL_INNER_CALL_ID, call.toolCallId);
+      this.tools.set(key, outer);
+      return outer;
+    }
+
+    const bridgeTarget =
+      call.toolName === TOOL_BRIDGE ? (call.params as { id?: unknown } | undefined)?.id : undefined;
+    const toolName = typeof bridgeTarget === "string" && bridgeTarget ? bridgeTarget : call.toolName;
+    const attributes: Attributes = {
+      [GEN_AI.OPERATION_NAME]: OPERATION.EXECUTE_TOOL,
+      [GEN_AI.TOOL_NAME]: toolName,
+      [GEN_AI.TOOL_CALL_ID]: call.toolCallId,
+      [GEN_AI.TOOL_TYPE]: "function",
+      [OPENINFERENCE.SPAN_KIND]: SPAN_KIND.TOOL,
+      [OPENINFERENCE.TOOL_NAME]: toolName,
+      [OPENINFERENCE.TOOL_CALL_ID]: call.toolCallId,
+      ...this.runAttributes(run),
+    };
+    if (toolName !== call.toolName) attributes[OPENCLAW.TOOL_BRIDGE] = call.toolName;
+    if (this.config.capture.toolArguments && call.params !== undefined) {
+      const args = truncate(safeJson(toolName !== call.toolName ? (call.params as { args?: unknown }).args : call.params), this.config.capture.maxChars);
+      attributes[GEN_AI.TOOL_CALL_ARGUMENTS] = args;
+      attributes[OPENINFERENCE.INPUT_VALUE] = args;
+      attributes[OPENINFERENCE.INPUT_MIME_TYPE] = "application/json";
+    }
+    const parent = outer && !outer.ended ? outer.span : run.span;
+    if (toolName === EXEC_TOOL && run.sessionKey) {
+      const reserved = this.execReservations.get(run.sessionKey)?.shift();
+      if (reserved) this.idGenerator.useForNextSpan(reserved);
+    }
+    const span = this.tracer.startSpan(
+      `${OPERATION.EXECUTE_TOOL} ${toolName}`,
+      { kind: SpanKind.INTERNAL, attributes },
+      trace.setSpan(ROOT_CONTEXT, parent),
+    );
+    const tool: ToolCall = {
+      run,
+      span,
+      spanContext: span.spanContext(),
+      toolName,
+      toolCallId: call.toolCallId,
+      bridgedBy: toolName !== call.toolName ? call.toolName : undefined,
+      innerCallId: undefined,
+      innerError: undefined,
+      ended: false,
+    };
+    this.tools.set(key, tool);
+    if (toolName === SPAWN_TOOL) run.spawnTools.push(tool);
+    return tool;
+  }
+
+  /** `after_tool_call`: ends the tool span with status, error and result size. */
+  endTool(ref: RunRef, call: { toolCallId?: string | undefined; result?: unknown; error?: unknown }): void {
+    const run = this.ensureRun(ref);
+    if (!run || !call.toolCallId) return;
+    const tool = this.tools.get(toolKey(run.runId, call.toolCallId));
+    if (!tool || tool.ended) return;
+    if (tool.innerCallId === call.toolCallId) {
+      // The bridged inner call ended; the outer `tool_call` ends the span.
+      if (call.error) tool.innerError = call.error;
+      return;
+    }
+    tool.ended = true;
+    const spawnIndex = run.spawnTools.indexOf(tool);
+    if (spawnIndex >= 0) run.spawnTools.splice(spawnIndex, 1);
+    const { span } = tool;
+    const error = call.error ?? tool.innerError ?? resultError(call.result);
+    const status = error ? (isCancellation(error) ? "cancelled" : "error") : "succeeded";
+    span.setAttribute(DYNAMO.TOOL_STATUS, status);
+    span.setAttribute(DYNAMO.TOOL_OUTPUT_BYTES, toolOutputBytes(call.result ?? errorMessage(error)));
+    if (this.config.capture.toolResults && call.result !== undefined) {
+      const text = truncate(textOf(call.result), this.config.capture.maxChars);
+      span.setAttribute(GEN_AI.TOOL_CALL_RESULT, text);
+      span.setAttribute(OPENINFERENCE.OUTPUT_VALUE, text);
+    }
+    if (error) {
+      span.setAttribute(GEN_AI.ERROR_TYPE, status === "cancelled" ? "cancelled" : "openclaw_tool_error");
+      span.setStatus({ code: SpanStatusCode.ERROR, message: truncate(errorMessage(error) ?? "tool failed", 500) });
+    }
+    span.end();
+  }
+
+  /**
+   * `subagent_spawned` / `subagent_progress`: remembers which tool span spawned the child session,
+   * so the child's agent span is parented on it when its run starts.
+   */
+  noteSubagent(childSessionKey: string | undefined, requesterSessionKey: string | undefined, label?: string): void {
+    if (!childSessionKey || this.subagentParents.has(childSessionKey)) return;
+    const requester = requesterSessionKey ? this.latestRunBySession.get(requesterSessionKey) : undefined;
+    const spawnTool = requester?.spawnTools.at(-1) ?? this.newestOpenSpawnTool();
+    if (!spawnTool) return;
+    this.subagentParents.set(childSessionKey, spawnTool);
+    if (label) spawnTool.span.setAttribute(OPENCLAW.SUBAGENT_LABEL, label);
+  }
+
+  /**
+   * `resolve_exec_env`: environment for an exec command started in `sessionKey`. Reserves the id of
+   * the exec tool span that `before_tool_call` is about to create, so `TRACEPARENT` names it.
+   */
+  execEnv(sessionKey: string | undefined): Record<string, string> | undefined {
+    const run = sessionKey ? this.latestRunBySession.get(sessionKey) : undefined;
+    if (!run || run.ended || !sessionKey) return undefined;
+    const spanId = this.idGenerator.reserveSpanId();
+    const queue = this.execReservations.get(sessionKey) ?? [];
+    queue.push(spanId);
+    if (queue.length > 64) queue.shift();
+    this.execReservations.set(sessionKey, queue);
+    const spanContext: SpanContext = { ...run.spanContext, spanId, isRemote: false };
+    return childProcessEnv(spanContext, run.ids.trajectoryId, this.options.inbound?.context);
+  }
+
+  /** Ends every open span (gateway stop, process exit). */
+  closeAll(): void {
+    for (const tool of this.tools.values()) {
+      if (tool.ended) continue;
+      tool.ended = true;
+      tool.span.setAttribute(DYNAMO.TOOL_STATUS, "cancelled");
+      tool.span.setAttribute(GEN_AI.ERROR_TYPE, "cancelled");
+      tool.span.setStatus({ code: SpanStatusCode.ERROR, message: "OpenClaw stopped during the tool call" });
+      tool.span.end();
+    }
+    for (const chat of this.chats.values()) {
+      if (!chat.ended) this.endChat(chat.callId, { stopReason: "aborted", errorMessage: "OpenClaw stopped during the request" });
+    }
+    for (const run of this.runs.values()) this.finishRun(run, { abandoned: true });
+  }
+
+  openRuns(): AgentRun[] {
+    return [...this.runs.values()].filter((run) => !run.ended);
+  }
+
+  private startRun(runId: string, ref: RunRef): AgentRun {
+    const kind = this.classify(runId, ref.sessionKey);
+    const agentId = ref.agentId ?? agentIdOfSessionKey(ref.sessionKey) ?? "main";
+    let parentContext: Context = ROOT_CONTEXT;
+    let parentTrajectoryId: string | undefined;
+    let links: Link[] | undefined;
+    const identity = this.options.identity;
+    let isSubagent = identity?.processIsSubagent === true;
+    if (kind === "subagent") {
+      isSubagent = true;
+      const spawnTool = (ref.sessionKey && this.subagentParents.get(ref.sessionKey)) || this.newestOpenSpawnTool();
+      if (spawnTool) {
+        parentContext = trace.setSpan(ROOT_CONTEXT, spawnTool.span);
+        parentTrajectoryId = spawnTool.run.ids.trajectoryId;
+      }
+    } else if (kind === "announce") {
+      const childSessionKey = ANNOUNCE_RUN_ID.exec(runId)?.[1];
+      const spawnTool = childSessionKey ? this.subagentParents.get(childSessionKey) : undefined;
+      const parentRun = spawnTool?.run ?? (ref.sessionKey ? this.latestRunBySession.get(ref.sessionKey) : undefined);
+      if (parentRun) {
+        parentContext = trace.setSpan(ROOT_CONTEXT, parentRun.span);
+        parentTrajectoryId = parentRun.ids.trajectoryId;
+      }
+    } else {
+      const inbound = this.options.inbound;
+      if (inbound && this.config.inboundContext === "parent") parentContext = inbound.context;
+      else if (inbound) links = [{ context: inbound.spanContext, attributes: { "link.kind": "inbound_traceparent" } }];
+      parentTrajectoryId = identity?.leadParentTrajectoryId ?? inbound?.parentTrajectoryId;
+    }
+    const span = this.tracer.startSpan(
+      `${OPERATION.INVOKE_AGENT} ${agentId}`,
+      {
+        kind: SpanKind.INTERNAL,
+        attributes: {
+          [GEN_AI.OPERATION_NAME]: OPERATION.INVOKE_AGENT,
+          [GEN_AI.AGENT_NAME]: agentId,
+          [OPENINFERENCE.SPAN_KIND]: SPAN_KIND.AGENT,
+          [OPENINFERENCE.AGENT_NAME]: agentId,
+          [OPENCLAW.RUN_ID]: runId,
+          [OPENCLAW.RUN_KIND]: kind,
+          ...(ref.sessionKey ? { [OPENCLAW.SESSION_KEY]: ref.sessionKey } : {}),
+          ...(ref.provider ? { [GEN_AI.PROVIDER_NAME]: ref.provider } : {}),
+        },
+        ...(links ? { links } : {}),
+      },
+      parentContext,
+    );
+    const spanContext = span.spanContext();
+    const ids = deriveIds({
+      agentSpan: spanContext,
+      parentTrajectoryId,
+      sessionIdOverride: identity?.sessionIdOverride,
+      trajectoryIdOverride: kind === "lead" ? identity?.leadTrajectoryIdOverride : undefined,
+    });
+    const run: AgentRun = {
+      runId,
+      kind,
+      span,
+      spanContext,
+      ids,
+      agentId,
+      sessionKey: ref.sessionKey,
+      sessionId: ref.sessionId,
+      isSubagent,
+      lastModel: ref.model,
+      ended: false,
+      spawnTools: [],
+    };
+    span.setAttributes(this.runAttributes(run));
+    return run;
+  }
+
+  private classify(runId: string, sessionKey: string | undefined): RunKind {
+    if (ANNOUNCE_RUN_ID.test(runId)) return "announce";
+    if (sessionKey && (sessionKey.includes(SUBAGENT_SESSION) || this.subagentParents.has(sessionKey))) return "subagent";
+    return "lead";
+  }
+
+  private newestOpenSpawnTool(): ToolCall | undefined {
+    let newest: ToolCall | undefined;
+    for (const run of this.runs.values()) {
+      const candidate = run.spawnTools.at(-1);
+      if (candidate && !candidate.ended) newest = candidate;
+    }
+    return newest;
+  }
+
+  /** Attributes every span of a run carries (session and Dynamo correlation, SPEC §3.2). */
+  private runAttributes(run: AgentRun): Attributes {
+    const attributes: Attributes = {
+      [DYNAMO.SESSION_ID]: run.ids.sessionId,
+      [DYNAMO.TRAJECTORY_ID]: run.ids.trajectoryId,
+    };
+    if (run.ids.parentTrajectoryId) attributes[DYNAMO.PARENT_TRAJECTORY_ID] = run.ids.parentTrajectoryId;
+    if (run.sessionId) {
+      attributes[OPENINFERENCE.SESSION_ID] = run.sessionId;
+      attributes[GEN_AI.CONVERSATION_ID] = run.sessionId;
+    }
+    return attributes;
+  }
+
+  private finishRun(run: AgentRun, how: { abandoned?: boolean }): void {
+    if (run.ended) return;
+    run.ended = true;
+    if (how.abandoned) run.span.setAttribute("openclaw.run.end_observed", false);
+    run.span.end();
+    this.options.onRunEnded?.(run);
+  }
+}
+
+function toolKey(runId: string, toolCallId: string): string {
+  return `${runId}|${toolCallId}`;
+}
+
+/** `agent:<agentId>:…` → agentId. */
+function agentIdOfSessionKey(sessionKey: string | undefined): string | undefined {
+  if (!sessionKey?.startsWith("agent:")) return undefined;
+  const agentId = sessionKey.split(":")[1];
+  return agentId || undefined;
+}
+
+function setNumber(span: Span, key: string, value: number | undefined): void {
+  if (typeof value === "number" && Number.isFinite(value)) span.setAttribute(key, value);
+}
+
+function errorMessage(error: unknown): string | undefined {
+  if (error === undefined || error === null || error === false) return undefined;
+  if (typeof error === "string") return error;
+  if (error instanceof Error) return error.message;
+  const message = (error as { message?: unknown }).message;
+  return typeof message === "string" ? message : safeJson(error);
+}
+
+/** Tools report some failures in the result (`{status: "error"}` / `isError`) rather than `error`. */
+function resultError(result: unknown): unknown {
+  if (!result || typeof result !== "object") return undefined;
+  const r = result as { isError?: unknown; details?: { status?: unknown; error?: unknown } };
+  if (r.isError === true) return textOf(result) || "tool reported an error";
+  if (r.details?.status === "error") return r.details.error ?? "tool reported an error";
+  return undefined;
+}
+
+function isCancellation(error: unknown): boolean {
+  const message = errorMessage(error) ?? "";
+  return /\b(abort(ed)?|cancel(l)?ed)\b/i.test(message);
+}
