@@ -10,6 +10,8 @@ import { MODEL_API, PROVIDER_ID, modelDefinition, runtimeModel } from "./models.
 import { createStreamWrapper } from "./stream.ts";
 
 export const API_KEY_ENV = "DYNAMO_API_KEY";
+const LABEL = "NVIDIA Dynamo";
+const loadSetup = () => import("openclaw/plugin-sdk/provider-setup");
 
 export function createDynamoProvider(deps: ProviderDeps): ProviderPlugin {
   const { config } = deps;
@@ -19,10 +21,27 @@ export function createDynamoProvider(deps: ProviderDeps): ProviderPlugin {
   };
   return {
     id: PROVIDER_ID,
-    label: "NVIDIA Dynamo",
+    label: LABEL,
     docsPath: "https://github.com/ai-dynamo/dynamo",
     envVars: [API_KEY_ENV, "DYNAMO_BASE_URL"],
-    auth: [],
+    // `openclaw configure` / onboarding: OpenClaw's own self-hosted OpenAI-compatible setup flow
+    // (the one the bundled vLLM and SGLang providers use), matching the manifest's auth choice.
+    auth: [
+      {
+        id: "custom",
+        label: LABEL,
+        hint: "Self-hosted NVIDIA Dynamo frontend (OpenAI-compatible)",
+        kind: "custom",
+        run: async (ctx: { config: unknown; prompter: unknown }) =>
+          (await loadSetup()).promptAndConfigureOpenAICompatibleSelfHostedProviderAuth({
+            cfg: ctx.config,
+            prompter: ctx.prompter,
+            ...setupDefaults(config.baseUrl),
+          }),
+        runNonInteractive: async (ctx: unknown) =>
+          (await loadSetup()).configureOpenAICompatibleSelfHostedProviderNonInteractive({ ctx, ...setupDefaults(config.baseUrl) }),
+      },
+    ],
     catalog: {
       order: "late",
       run: async () => {
@@ -51,4 +70,14 @@ export function createDynamoProvider(deps: ProviderDeps): ProviderPlugin {
       `Dynamo models are addressed as dynamo/<model-id>; check DYNAMO_BASE_URL (now ${config.baseUrl}).`,
     wrapStreamFn: createStreamWrapper(deps),
   } as ProviderPlugin;
+}
+
+function setupDefaults(baseUrl: string) {
+  return {
+    providerId: PROVIDER_ID,
+    providerLabel: LABEL,
+    defaultBaseUrl: baseUrl,
+    defaultApiKeyEnvVar: API_KEY_ENV,
+    modelPlaceholder: "Qwen/Qwen3-0.6B",
+  };
 }

@@ -115,8 +115,17 @@ export class SpanTree {
   private readonly options: SpanTreeOptions;
   private readonly runs: BoundedMap<string, AgentRun>;
   private readonly latestRunBySession = new BoundedMap<string, AgentRun>({ capacity: 10_000, ttlMs: TTL_MS });
-  private readonly chats = new BoundedMap<string, ChatCall>({ capacity: 10_000, ttlMs: TTL_MS });
-  private readonly tools = new BoundedMap<string, ToolCall>({ capacity: 50_000, ttlMs: TTL_MS });
+  // Requests and tool calls whose end hook never arrives are ended when evicted, so no span is lost.
+  private readonly chats = new BoundedMap<string, ChatCall>({
+    capacity: 10_000,
+    ttlMs: TTL_MS,
+    onEvict: (_, chat) => this.finishChat(chat, { stopReason: "aborted", errorMessage: "no end of the request was observed" }),
+  });
+  private readonly tools = new BoundedMap<string, ToolCall>({
+    capacity: 50_000,
+    ttlMs: TTL_MS,
+    onEvict: (_, tool) => this.cancelTool(tool, "no after_tool_call was observed"),
+  });
   /** Child session key → the tool span that spawned it. */
   private readonly subagentParents = new BoundedMap<string, ToolCall>({ capacity: 10_000, ttlMs: TTL_MS });
   /** Session key → span ids reserved by `resolve_exec_env` for the next exec tool spans (FIFO). */
@@ -155,6 +164,13 @@ export class SpanTree {
     const existing = this.runs.get(runId);
     if (existing) {
       if (ref.model) existing.lastModel = ref.model;
+      if (!existing.ended) {
+        // Every hook of a live run refreshes its TTL: only runs that went silent expire.
+        this.runs.set(runId, existing);
+        if (existing.sessionKey && this.latestRunBySession.get(existing.sessionKey) === existing) {
+          this.latestRunBySession.set(existing.sessionKey, existing);
+        }
+      }
       return existing;
     }
     const run = this.startRun(runId, ref);
@@ -221,7 +237,11 @@ export class SpanTree {
 
   endChat(callId: string, result: ChatResult): void {
     const chat = this.chats.get(callId);
-    if (!chat || chat.ended) return;
+    if (chat) this.finishChat(chat, result);
+  }
+
+  private finishChat(chat: ChatCall, result: ChatResult): void {
+    if (chat.ended) return;
     chat.ended = true;
     const { span } = chat;
     const usage = result.usage;
@@ -373,7 +393,13 @@ export class SpanTree {
    * so the child's agent span is parented on it when its run starts.
    */
   noteSubagent(childSessionKey: string | undefined, requesterSessionKey: string | undefined, label?: string): void {
-    if (!childSessionKey || this.subagentParents.has(childSessionKey)) return;
+    if (!childSessionKey) return;
+    const known = this.subagentParents.get(childSessionKey);
+    if (known) {
+      // `subagent_progress(started)` (no label) comes before `subagent_spawned` (label); §9.
+      if (label && !known.ended) known.span.setAttribute(OPENCLAW.SUBAGENT_LABEL, label);
+      return;
+    }
     const requester = requesterSessionKey ? this.latestRunBySession.get(requesterSessionKey) : undefined;
     const spawnTool = requester?.spawnTools.at(-1) ?? this.newestOpenSpawnTool();
     if (!spawnTool) return;
@@ -399,14 +425,7 @@ export class SpanTree {
 
   /** Ends every open span (gateway stop, process exit). */
   closeAll(): void {
-    for (const tool of this.tools.values()) {
-      if (tool.ended) continue;
-      tool.ended = true;
-      tool.span.setAttribute(DYNAMO.TOOL_STATUS, "cancelled");
-      tool.span.setAttribute(GEN_AI.ERROR_TYPE, "cancelled");
-      tool.span.setStatus({ code: SpanStatusCode.ERROR, message: "OpenClaw stopped during the tool call" });
-      tool.span.end();
-    }
+    for (const tool of this.tools.values()) this.cancelTool(tool, "OpenClaw stopped during the tool call");
     for (const chat of this.chats.values()) {
       if (!chat.ended) this.endChat(chat.callId, { stopReason: "aborted", errorMessage: "OpenClaw stopped during the request" });
     }
@@ -516,6 +535,17 @@ export class SpanTree {
       attributes[GEN_AI.CONVERSATION_ID] = run.sessionId;
     }
     return attributes;
+  }
+
+  private cancelTool(tool: ToolCall, message: string): void {
+    if (tool.ended) return;
+    tool.ended = true;
+    const spawnIndex = tool.run.spawnTools.indexOf(tool);
+    if (spawnIndex >= 0) tool.run.spawnTools.splice(spawnIndex, 1);
+    tool.span.setAttribute(DYNAMO.TOOL_STATUS, "cancelled");
+    tool.span.setAttribute(GEN_AI.ERROR_TYPE, "cancelled");
+    tool.span.setStatus({ code: SpanStatusCode.ERROR, message });
+    tool.span.end();
   }
 
   private finishRun(run: AgentRun, how: { abandoned?: boolean }): void {

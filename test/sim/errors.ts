@@ -2,9 +2,8 @@
 //
 // Dynamo (lib/llm/src/http/service/openai.rs `ErrorMessage`) answers a FLAT object
 //   {"message": "...", "type": "Bad Request", "code": 400}
-// (type = the status' canonical reason), not OpenAI's `{"error": {...}}` envelope. Note: the OpenAI
-// JS SDK reads only `body.error`, so for a flat body its error message degrades to
-// "400 status code (no body)"; the raw body is still available to callers (OpenClaw's `errorBody`).
+// (type = the status' canonical reason), not OpenAI's `{"error": {...}}` envelope. The OpenAI JS SDK
+// 7.x wraps a body without `error` itself, so both shapes surface as "400 <message>" (checked).
 // Style "openai" renders `{"error": {"message", "type": "invalid_request_error", "code"}}` instead.
 import { STATUS_CODES } from "node:http";
 import type { ErrorBodyStyle } from "./types.ts";

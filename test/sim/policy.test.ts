@@ -56,7 +56,14 @@ describe("decideTurn", () => {
 
     const childUser = {
       role: "user",
-      content: [{ type: "text", text: "[Subagent Context] You are running as a subagent (depth 1/5).\n\n[Subagent Task]: Read the file {{sim:read hello.txt}} and report" }],
+      // As observed from OpenClaw 2026.9.6 (timestamp prefix included).
+      content: [{
+        type: "text",
+        text:
+          "[Sat 2026-11-21 09:23 UTC] [Subagent Context] You are running as a subagent (depth 1/5). Complete the current [Subagent Task]; " +
+          "inherited conversation is background context, not your assignment.\n[Subagent Task]\nRead the file {{sim:read hello.txt}} and report\n" +
+          "Begin. Execute the assigned task to completion.\nRuntime: agent=main | session=agent:main:subagent:0166",
+      }],
     };
     const child1 = decideTurn({ messages: [{ role: "system", content: "sys" }, childUser], tools: TOOLS });
     expect(child1).toMatchObject({ type: "tool", name: "read", args: { path: "hello.txt" } });
@@ -65,7 +72,7 @@ describe("decideTurn", () => {
       messages: [childUser, assistantCall("c2", "read", { path: "hello.txt" }), toolResult("c2", "hello from the workspace file\n")],
       tools: TOOLS,
     });
-    expect(child2).toMatchObject({ type: "text", text: "Done. Last tool result: hello from the workspace file\n" });
+    expect(child2).toMatchObject({ type: "text", text: "Done. Last tool result: hello from the workspace file\n", policy: "final text (subagent)" });
 
     // The announce run happens in the lead's session; its new user message must only get text.
     const announce = decideTurn({

@@ -7,6 +7,8 @@ export const SUBAGENT_TASK_MARKER = "[Subagent Task]";
 const ANNOUNCE_MARKERS = ["A background task completed", "source: subagent"];
 const DEFAULT_READ_PATH = "hello.txt";
 const TOOL_RESULT_PREVIEW = 200;
+// OpenClaw prefixes user text with a bracketed timestamp, e.g. `[Sat 2026-11-21 09:23 UTC] `.
+const TIMESTAMP_PREFIX = /^\[[^\]\n]{1,80}\]\s*/;
 
 export type DirectiveVerb = "read" | "exec" | "spawn" | "text";
 const VERBS = new Set<string>(["read", "exec", "spawn", "text"]);
@@ -69,8 +71,13 @@ interface ChatMessage {
 
 export function isInternalContext(text: string): boolean {
   const t = text.trimStart();
-  // OpenClaw may prefix user text with a bracketed timestamp.
-  return t.startsWith(INTERNAL_CONTEXT_MARKER) || /^\[[^\]\n]{1,80}\]\s*<<<BEGIN_OPENCLAW_INTERNAL_CONTEXT>>>/.test(t);
+  return t.startsWith(INTERNAL_CONTEXT_MARKER) || t.replace(TIMESTAMP_PREFIX, "").startsWith(INTERNAL_CONTEXT_MARKER);
+}
+
+/** The child's prompt: `[Subagent Context] …` (possibly after a timestamp prefix). */
+export function isSubagentPrompt(text: string): boolean {
+  const t = text.trimStart();
+  return t.startsWith(SUBAGENT_CONTEXT_MARKER) || t.replace(TIMESTAMP_PREFIX, "").startsWith(SUBAGENT_CONTEXT_MARKER);
 }
 
 export function isAnnounce(text: string): boolean {
@@ -134,9 +141,7 @@ export function decideTurn(rawBody: unknown): PolicyAnswer {
   // Announce runs must never get a tool call, or OpenClaw keeps spawning.
   if (isAnnounce(userText)) return { type: "text", text: "The subagent finished its task.", policy: "announce" };
 
-  const subagent = messages.some(
-    (m) => m?.role === "user" && messageText(m.content).trimStart().startsWith(SUBAGENT_CONTEXT_MARKER),
-  );
+  const subagent = messages.some((m) => m?.role === "user" && isSubagentPrompt(messageText(m.content)));
   const taskAt = userText.indexOf(SUBAGENT_TASK_MARKER);
   const source = subagent && taskAt >= 0 ? userText.slice(taskAt + SUBAGENT_TASK_MARKER.length) : userText;
   const directives = parseDirectives(source, subagent);

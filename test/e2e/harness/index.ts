@@ -15,4 +15,5 @@ export { freePort } from "./ports.ts";
 export { buildChildEnv } from "./child-env.ts";
 export type { ChildEnv } from "./child-env.ts";
 export { REPO_ROOT, E2E_ROOT, OPENCLAW_ENTRY } from "./paths.ts";
-export { ensurePluginBuild, pluginBuildIsStale } from "./build.ts";
+export { pluginLoadPath, pluginSourceMode } from "./plugin-source.ts";
+export type { PluginSourceMode } from "./plugin-source.ts";

@@ -7,8 +7,8 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildChildEnv, type ChildEnv } from "./child-env.ts";
-import { ensurePluginBuild } from "./build.ts";
-import { E2E_ROOT, REPO_ROOT } from "./paths.ts";
+import { E2E_ROOT } from "./paths.ts";
+import { pluginLoadPath, type PluginSourceMode } from "./plugin-source.ts";
 import { freePort } from "./ports.ts";
 import { signalGroup, spawnOpenClaw, stopProcess, type SpawnedOpenClaw } from "./processes.ts";
 
@@ -32,6 +32,11 @@ export interface OpenClawEnvOptions {
   model?: string;
   /** `plugins.entries.dynamo.hooks.allowConversationAccess` (default true; false omits the hooks block). */
   allowConversationAccess?: boolean;
+  /**
+   * Load the plugin from a private snapshot of the checkout (default) or the checkout itself
+   * (see plugin-source.ts for why). Default from OPENCLAW_E2E_PLUGIN_SOURCE.
+   */
+  pluginSource?: PluginSourceMode;
   /** Pre-allocate a Gateway port and token and write the `gateway` config block (§15.2). */
   gateway?: boolean;
 }
@@ -69,6 +74,8 @@ export interface OpenClawWorld {
   logFile: string;
   workspace: string;
   outDir: string;
+  /** What `plugins.load.paths` points at. */
+  pluginPath: string;
   /** Default model id (without the `dynamo/` prefix). */
   model: string;
   /** Gateway port/token when created with `gateway: true` (or after `startGateway`). */
@@ -122,7 +129,7 @@ export function parseJsonOutput(stdout: string): unknown {
 }
 
 export async function createOpenClawEnv(options: OpenClawEnvOptions = {}): Promise<OpenClawWorld> {
-  ensurePluginBuild();
+  const pluginPath = pluginLoadPath(options.pluginSource);
   const name = options.name ?? "world";
   const dir = join(E2E_ROOT, `${name}-${randomBytes(4).toString("hex")}`);
   const home = join(dir, "home");
@@ -143,7 +150,7 @@ export async function createOpenClawEnv(options: OpenClawEnvOptions = {}): Promi
     logging: { file: logFile },
     // No version check against telemetry.openclaw.ai from a test.
     update: { checkOnStart: false },
-    plugins: { load: { paths: [REPO_ROOT] }, entries: { dynamo: entry } },
+    plugins: { load: { paths: [pluginPath] }, entries: { dynamo: entry } },
     // heartbeat "0m": no recurring heartbeat turn may reach the simulator during a Gateway test.
     agents: { defaults: { model: { primary: `dynamo/${model}` }, workspace, heartbeat: { every: "0m" } } },
   };
@@ -184,6 +191,7 @@ export async function createOpenClawEnv(options: OpenClawEnvOptions = {}): Promi
     logFile,
     workspace,
     outDir,
+    pluginPath,
     model,
     gateway,
     config: () => structuredClone(config),

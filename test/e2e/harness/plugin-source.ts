@@ -1,0 +1,116 @@
+/**
+ * Which directory OpenClaw loads the plugin from (`plugins.load.paths`).
+ *
+ * Two OpenClaw 2026.9.6 behaviours shape this:
+ *
+ * 1. A path-loaded plugin (origin "config") is resolved through `openclaw.runtimeExtensions` when
+ *    package.json declares it: OpenClaw imports `./dist/index.js`, not the `./src/index.ts` named in
+ *    `extensions`, and fails with "runtime extension entry not found" when it is missing
+ *    (dist/package-entry-resolution-*.mjs, `resolvePackageRuntimeEntrySource`). A stale dist/ would
+ *    silently test old code.
+ * 2. Before importing, OpenClaw copies the plugin's whole package directory (minus node_modules and
+ *    .git) into a capture dir and verifies every copied file and directory listing is unchanged
+ *    (dist/plugin-generation-artifact-*.mjs, `verifyPluginSourceInputs`); any change anywhere under
+ *    the root — another engineer's edit, a build, a log file in .e2e/ — fails the load with
+ *    "Plugin source changed while preparing its reload; retry after the edit finishes."
+ *
+ * So by default each test process loads a private snapshot: `.e2e/plugin-<id>/` with the package's
+ * package.json, openclaw.plugin.json, src/, a fresh dist/ compiled from src/ by
+ * `tsc -p tsconfig.build.json --outDir <snapshot>/dist`, and a `node_modules` symlink to the
+ * checkout's. It is the checkout's code at the moment the first world is created, and nothing else
+ * writes into it. `OPENCLAW_E2E_PLUGIN_SOURCE=checkout` loads the repo root instead (rebuilding its
+ * dist/ first when older than src/).
+ */
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { buildChildEnv } from "./child-env.ts";
+import { E2E_ROOT, NODE_BIN_DIR, REPO_ROOT } from "./paths.ts";
+
+export type PluginSourceMode = "snapshot" | "checkout";
+
+/** Files of the package (besides the compiled output) that OpenClaw reads. */
+const PACKAGE_FILES = ["package.json", "openclaw.plugin.json", "README.md", "LICENSE"];
+
+let snapshotDir: string | undefined;
+let checkoutEnsured = false;
+
+export function pluginSourceMode(): PluginSourceMode {
+  return process.env.OPENCLAW_E2E_PLUGIN_SOURCE === "checkout" ? "checkout" : "snapshot";
+}
+
+/** The directory to put in `plugins.load.paths` for this test process. */
+export function pluginLoadPath(mode: PluginSourceMode = pluginSourceMode()): string {
+  if (mode === "checkout") {
+    ensureCheckoutBuild();
+    return REPO_ROOT;
+  }
+  snapshotDir ??= createSnapshot();
+  return snapshotDir;
+}
+
+function compile(outDir: string, cwd: string): { ok: boolean; output: string } {
+  const args = ["-p", "tsconfig.build.json", ...(outDir === "" ? [] : ["--outDir", outDir])];
+  const result = spawnSync(join(NODE_BIN_DIR, "tsc"), args, {
+    cwd,
+    env: buildChildEnv(process.env.HOME ?? cwd),
+    encoding: "utf8",
+    timeout: 120_000,
+  });
+  return { ok: result.status === 0, output: `${result.stdout ?? ""}${result.stderr ?? ""}${result.error ? String(result.error) : ""}` };
+}
+
+/** Declared runtime entries (relative paths), e.g. ["./dist/index.js"]. */
+function declaredRuntimeEntries(packageDir: string): string[] {
+  const pkg = JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8")) as {
+    openclaw?: { runtimeExtensions?: unknown };
+  };
+  const entries = pkg.openclaw?.runtimeExtensions;
+  return Array.isArray(entries) ? entries.filter((e): e is string => typeof e === "string") : [];
+}
+
+function createSnapshot(): string {
+  const dir = join(E2E_ROOT, `plugin-${process.pid}-${randomBytes(3).toString("hex")}`);
+  mkdirSync(dir, { recursive: true });
+  process.on("exit", () => {
+    if (process.env.OPENCLAW_E2E_KEEP !== "1") rmSync(dir, { recursive: true, force: true });
+  });
+  for (const file of PACKAGE_FILES) {
+    if (existsSync(join(REPO_ROOT, file))) cpSync(join(REPO_ROOT, file), join(dir, file));
+  }
+  cpSync(join(REPO_ROOT, "src"), join(dir, "src"), { recursive: true });
+  // Dependencies resolve through the checkout's node_modules (OpenClaw skips node_modules when capturing).
+  symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"), "dir");
+  const build = compile(join(dir, "dist"), REPO_ROOT);
+  const missing = declaredRuntimeEntries(dir).filter((entry) => !existsSync(join(dir, entry)));
+  if (missing.length > 0) {
+    throw new Error(`plugin build for the e2e snapshot did not produce ${missing.join(", ")}:\n${build.output}`);
+  }
+  // tsc still emits on type errors; someone's in-progress edit elsewhere in src/ must not block e2e runs.
+  if (!build.ok) console.warn(`[e2e] plugin build reported errors but emitted dist/:\n${build.output}`);
+  return dir;
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(path));
+    else if (entry.isFile()) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** Checkout mode: rebuild the repo's dist/ when a declared runtime entry is missing or older than src/. */
+function ensureCheckoutBuild(): void {
+  if (checkoutEnsured) return;
+  checkoutEnsured = true;
+  const entries = declaredRuntimeEntries(REPO_ROOT);
+  if (entries.length === 0) return;
+  const srcNewest = newestMtime(join(REPO_ROOT, "src"));
+  const stale = entries.some((e) => !existsSync(join(REPO_ROOT, e)) || statSync(join(REPO_ROOT, e)).mtimeMs < srcNewest);
+  if (!stale) return;
+  const build = compile("", REPO_ROOT);
+  if (!build.ok) console.warn(`[e2e] plugin build reported errors:\n${build.output}`);
+}

@@ -1,0 +1,434 @@
+/**
+ * One-shot `openclaw agent --local` runs with the whole plugin on, asserted on what crossed the
+ * wire: decoded OTLP spans, HTTP requests to the Dynamo simulator, relay messages on its PULL socket.
+ *
+ *   A  Dynamo 1.3+ sim, protocol auto, read tool       → span tree, traceparent/x-request-id, fallback, relay (G3)
+ *   B  Dynamo 1.2 sim, inbound TRACEPARENT, failing read + exec → parenting, nvext identity, exec env, tool_error (G1)
+ *   C  malformed TRACEPARENT, collector refusing connections → fresh root, one warning, bounded exit
+ *   D  collector that never answers, protocol forced to headers → zero rejected requests, bounded exit
+ */
+import { createServer, type Server } from "node:net";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { startSimulator, type Simulator } from "../sim/index.ts";
+import {
+  createOpenClawEnv,
+  pluginLines,
+  readTextFile,
+  runAgentLocal,
+  tail,
+  WORKSPACE_FILE_CONTENT,
+  type AgentTurnResult,
+  type OpenClawWorld,
+} from "./harness/index.ts";
+import {
+  SPAN_KIND_CLIENT,
+  SPAN_KIND_INTERNAL,
+  agentOf,
+  answeredChats,
+  byId,
+  nvext,
+  parseTraceparent,
+  settle,
+  spansNamed,
+  toolRecords,
+  traceIds,
+  trajectoryOf,
+} from "./trace-helpers.ts";
+
+const timings: Record<string, number> = {};
+afterAll(() => {
+  console.log(
+    `local trace e2e timings:\n${Object.entries(timings)
+      .map(([k, v]) => `  ${k.padEnd(48)} ${v} ms`)
+      .join("\n")}`,
+  );
+});
+
+function explain(turn: AgentTurnResult, world: OpenClawWorld, sim?: Simulator): string {
+  return [
+    `exit ${turn.exitCode} after ${turn.durationMs} ms (world ${world.dir})`,
+    sim ? sim.summary() : "",
+    `stderr tail:\n${tail(turn.stderr, 30)}`,
+    `[dynamo] lines:\n${dynamoLines(world, turn).join("\n")}`,
+  ].join("\n");
+}
+
+function dynamoLines(world: OpenClawWorld, turn: AgentTurnResult): string[] {
+  const fromLog = pluginLines(readTextFile(world.logFile));
+  const fromStderr = turn.stderr.split("\n").filter((line) => line.includes("[dynamo]"));
+  return fromLog.length > 0 ? fromLog : fromStderr;
+}
+
+function keep(world: OpenClawWorld | undefined): void {
+  onTestFailed(() => world?.keep());
+}
+
+/** Time from the simulator's last answer to the CLI's exit. */
+function exitLag(turn: AgentTurnResult, sim: Simulator): number {
+  const last = Math.max(...sim.chatRequests().map((r) => r.finishedAt ?? 0));
+  return turn.exitedAtMs - last;
+}
+
+function relayEnv(sim: Simulator): Record<string, string> {
+  return {
+    DYN_AGENT_TRACE: "1",
+    DYN_AGENT_TOOL_EVENTS_ZMQ_ENDPOINT: sim.zmqEndpoint,
+  };
+}
+
+describe("A: Dynamo 1.3+ simulator, protocol auto, one read tool call", () => {
+  let sim: Simulator;
+  let world: OpenClawWorld;
+  let turn: AgentTurnResult;
+
+  beforeAll(async () => {
+    sim = await startSimulator({ generation: "headers" });
+    world = await createOpenClawEnv({
+      name: "trace-a",
+      pluginConfig: { baseUrl: sim.baseUrl },
+      // The generic endpoint variable: the plugin appends /v1/traces.
+      env: { ...relayEnv(sim), OTEL_EXPORTER_OTLP_ENDPOINT: sim.otlpUrl.replace(/\/v1\/traces$/, "") },
+    });
+    const t0 = Date.now();
+    turn = await runAgentLocal(world, { message: "Please read hello.txt. [[sim:read hello.txt]]" });
+    timings["A agent --local"] = Date.now() - t0;
+    timings["A exit lag after last answer"] = exitLag(turn, sim);
+    await settle(sim);
+  });
+
+  afterAll(async () => {
+    await world?.dispose();
+    await sim?.close();
+  });
+
+  it("completes the turn", () => {
+    keep(world);
+    expect(turn.exitCode, explain(turn, world, sim)).toBe(0);
+    expect(turn.stdout).toContain(WORKSPACE_FILE_CONTENT);
+  });
+
+  it("exports one trace: invoke_agent → chat ×2 + execute_tool read, with kinds and both vocabularies", () => {
+    keep(world);
+    const spans = sim.otlp.spans;
+    expect(traceIds(spans), sim.summary()).toHaveLength(1);
+    const [agent] = spansNamed(spans, "invoke_agent main");
+    expect(agent, spans.map((s) => s.name).join(", ")).toBeDefined();
+    expect(agent!.parentSpanId).toBeUndefined();
+    expect(agent!.kind).toBe(SPAN_KIND_INTERNAL);
+    expect(agent!.attributes).toMatchObject({
+      "gen_ai.operation.name": "invoke_agent",
+      "gen_ai.agent.name": "main",
+      "openinference.span.kind": "AGENT",
+    });
+    const chats = spansNamed(spans, "chat mock-model");
+    expect(chats).toHaveLength(2);
+    const [tool] = spansNamed(spans, "execute_tool read");
+    expect(tool).toBeDefined();
+    expect(spans).toHaveLength(4);
+    for (const chat of chats) {
+      expect(chat.parentSpanId).toBe(agent!.spanId);
+      expect(chat.kind).toBe(SPAN_KIND_CLIENT);
+      expect(chat.attributes).toMatchObject({
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "dynamo",
+        "gen_ai.request.model": "mock-model",
+        "openinference.span.kind": "LLM",
+        "llm.model_name": "mock-model",
+        "llm.provider": "dynamo",
+        "llm.system": "openai",
+      });
+      expect(chat.attributes["gen_ai.usage.input_tokens"]).toBeGreaterThan(0);
+      expect(chat.attributes["llm.token_count.prompt"]).toBe(chat.attributes["gen_ai.usage.input_tokens"]);
+      expect(chat.attributes["gen_ai.usage.output_tokens"]).toBeGreaterThan(0);
+    }
+    expect(tool!.parentSpanId).toBe(agent!.spanId);
+    expect(tool!.kind).toBe(SPAN_KIND_INTERNAL);
+    const modelToolCallId = sim.chatRequests().flatMap((r) => r.toolCalls)[0]?.id;
+    expect(tool!.attributes).toMatchObject({
+      "gen_ai.operation.name": "execute_tool",
+      "gen_ai.tool.name": "read",
+      "gen_ai.tool.call.id": modelToolCallId,
+      "openinference.span.kind": "TOOL",
+      "tool.name": "read",
+      "tool_call.id": modelToolCallId,
+      "dynamo.tool.status": "succeeded",
+    });
+    for (const span of spans) {
+      expect(span.attributes["session.id"], span.name).toMatch(/^[0-9a-f-]{36}$/);
+      expect(span.attributes["gen_ai.conversation.id"], span.name).toBe(span.attributes["session.id"]);
+      expect(span.resource["service.name"]).toBe("openclaw");
+      expect(span.resource["service.version"]).toMatch(/^\d+\.\d+\.\d+/);
+      expect(span.scope.name).toBe("openclaw-dynamo");
+    }
+  });
+
+  it("each model request's traceparent names its chat span and x-request-id is recorded on it", () => {
+    keep(world);
+    const spans = sim.otlp.spans;
+    const chats = answeredChats(sim);
+    expect(chats).toHaveLength(2);
+    const named = chats.map((request) => {
+      const parent = parseTraceparent(request.traceparent);
+      expect(parent, request.traceparent).toBeDefined();
+      const span = byId(spans, parent!.spanId);
+      expect(span?.name).toBe("chat mock-model");
+      expect(span?.traceId).toBe(parent!.traceId);
+      expect(request.xRequestId).toBe(`${parent!.traceId}-${parent!.spanId}`);
+      expect(span?.attributes["dynamo.x_request_id"]).toBe(request.xRequestId);
+      return span!.spanId;
+    });
+    expect(new Set(named).size).toBe(2);
+  });
+
+  it("auto: exactly one request was rejected for nvext, every later request used headers only", () => {
+    keep(world);
+    const all = sim.chatRequests();
+    const rejected = all.filter((r) => r.status === 400);
+    expect(rejected, sim.summary()).toHaveLength(1);
+    expect(rejected[0]!.index).toBe(all[0]!.index);
+    expect(rejected[0]!.rejection).toMatch(/agent_context/);
+    const spans = sim.otlp.spans;
+    for (const request of all.slice(1)) {
+      expect(request.status).toBe(200);
+      expect(nvext(request)).toBeUndefined();
+      const chat = byId(spans, parseTraceparent(request.traceparent)!.spanId)!;
+      const agent = agentOf(spans, chat)!;
+      expect(request.headers["x-dynamo-session-id"]).toBe(trajectoryOf(agent));
+      expect(request.headers["x-dynamo-parent-session-id"]).toBeUndefined();
+      expect(chat.attributes["dynamo.trajectory_id"]).toBe(trajectoryOf(agent));
+      expect(chat.attributes["dynamo.session_id"]).toBe(agent.traceId);
+    }
+    const switched = dynamoLines(world, turn).filter((line) => /using headers for the rest of this process/.test(line));
+    expect(switched).toHaveLength(1);
+  });
+
+  it("relays tool_start and tool_end (Dynamo 1.3+ schema) for the read call, joined to the span", () => {
+    keep(world);
+    expect(sim.relay.rejected, JSON.stringify(sim.relay.rejected)).toEqual([]);
+    const [tool] = spansNamed(sim.otlp.spans, "execute_tool read");
+    const callId = String(tool!.attributes["gen_ai.tool.call.id"]);
+    const records = toolRecords(sim.relay.accepted, callId);
+    expect(records.map((r) => r.event_type)).toEqual(["tool_start", "tool_end"]);
+    for (const record of records) {
+      expect(record.schema).toBe("dynamo.request.trace.v1");
+      expect(record.session_id).toBe(tool!.attributes["dynamo.trajectory_id"]);
+      expect(record).not.toHaveProperty("parent_session_id");
+      expect(record).not.toHaveProperty("agent_context");
+    }
+    expect(records[1]!.tool).toMatchObject({
+      tool_call_id: callId,
+      tool_class: "read",
+      status: "succeeded",
+      output_bytes: Buffer.byteLength(`${WORKSPACE_FILE_CONTENT}\n`),
+    });
+  });
+});
+
+describe("B: Dynamo 1.2 simulator, inbound TRACEPARENT, a failing tool and an exec command", () => {
+  const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+  const parentSpanId = "00f067aa0ba902b7";
+  const outerTrajectory = `${traceId}-7a1c2e9d0b3f4a55`;
+  let sim: Simulator;
+  let world: OpenClawWorld;
+  let turn: AgentTurnResult;
+
+  beforeAll(async () => {
+    sim = await startSimulator({ generation: "nvext" });
+    world = await createOpenClawEnv({
+      name: "trace-b",
+      pluginConfig: { baseUrl: sim.baseUrl, otlpEndpoint: sim.otlpUrl },
+      env: {
+        ...relayEnv(sim),
+        TRACEPARENT: `00-${traceId}-${parentSpanId}-01`,
+        // An outer agent run of this plugin hands its trajectory down in tracestate.
+        TRACESTATE: `dynamo=${outerTrajectory},vendor=abc`,
+        BAGGAGE: "ci.job=1234",
+      },
+    });
+    const t0 = Date.now();
+    turn = await runAgentLocal(world, {
+      message:
+        "Check two things. [[sim:read missing-file.txt]] [[sim:exec echo TP=$TRACEPARENT TS=$TRACESTATE BG=$BAGGAGE]] [[sim:text All done.]]",
+    });
+    timings["B agent --local"] = Date.now() - t0;
+    await settle(sim);
+  });
+
+  afterAll(async () => {
+    await world?.dispose();
+    await sim?.close();
+  });
+
+  it("completes the turn despite the failing tool", () => {
+    keep(world);
+    expect(turn.exitCode, explain(turn, world, sim)).toBe(0);
+    expect(turn.stdout).toContain("All done.");
+  });
+
+  it("the root agent span continues the inbound trace", () => {
+    keep(world);
+    const spans = sim.otlp.spans;
+    expect(traceIds(spans), sim.summary()).toEqual([traceId]);
+    const [agent] = spansNamed(spans, "invoke_agent main");
+    expect(agent!.parentSpanId).toBe(parentSpanId);
+    for (const request of answeredChats(sim)) {
+      expect(parseTraceparent(request.traceparent)?.traceId).toBe(traceId);
+      expect(request.tracestate).toContain("vendor=abc");
+    }
+  });
+
+  it("nvext identity: exactly the four agent_context keys, ids derived from the span tree, no session_control on the lead", () => {
+    keep(world);
+    const spans = sim.otlp.spans;
+    const chats = answeredChats(sim);
+    expect(chats.length).toBe(3);
+    for (const request of chats) {
+      const ext = nvext(request)!;
+      expect(Object.keys(ext)).toEqual(["agent_context"]);
+      const context = ext.agent_context as Record<string, string>;
+      expect(Object.keys(context).sort()).toEqual(["parent_trajectory_id", "session_id", "session_type_id", "trajectory_id"]);
+      const chat = byId(spans, parseTraceparent(request.traceparent)!.spanId)!;
+      const agent = agentOf(spans, chat)!;
+      expect(context).toEqual({
+        session_type_id: "openclaw_coding_agent",
+        session_id: traceId,
+        trajectory_id: trajectoryOf(agent),
+        parent_trajectory_id: outerTrajectory,
+      });
+      expect(request.dynamoHeaders).toEqual({});
+    }
+    expect(sim.chatRequests().every((r) => r.status === 200)).toBe(true);
+  });
+
+  it("the failing read is an error span and a tool_error record (Dynamo 1.2 schema)", () => {
+    keep(world);
+    const [tool] = spansNamed(sim.otlp.spans, "execute_tool read");
+    expect(tool!.status.code).toBe(2);
+    expect(tool!.attributes["error.type"]).toBe("openclaw_tool_error");
+    expect(tool!.attributes["dynamo.tool.status"]).toBe("error");
+    const records = toolRecords(sim.relay.accepted, String(tool!.attributes["gen_ai.tool.call.id"]));
+    expect(records.map((r) => r.event_type)).toEqual(["tool_start", "tool_error"]);
+    expect(records[1]).toMatchObject({
+      schema: "dynamo.agent.trace.v1",
+      event_source: "harness",
+      agent_context: {
+        session_type_id: "openclaw_coding_agent",
+        session_id: traceId,
+        trajectory_id: tool!.attributes["dynamo.trajectory_id"],
+        parent_trajectory_id: outerTrajectory,
+      },
+      tool: { status: "error", error_type: "openclaw_tool_error", tool_class: "read" },
+    });
+    expect(sim.relay.rejected).toEqual([]);
+  });
+
+  it("the exec command saw TRACEPARENT naming its tool span, the trajectory in TRACESTATE, and the baggage", () => {
+    keep(world);
+    const [tool] = spansNamed(sim.otlp.spans, "execute_tool exec");
+    expect(tool, sim.otlp.spans.map((s) => s.name).join(", ")).toBeDefined();
+    const lastRequest = answeredChats(sim).at(-1)!;
+    const messages = (lastRequest.body as { messages: Array<{ role: string; content: unknown }> }).messages;
+    const output = messages
+      .filter((m) => m.role === "tool")
+      .map((m) => (typeof m.content === "string" ? m.content : JSON.stringify(m.content)))
+      .find((text) => text.includes("TP="));
+    expect(output, JSON.stringify(messages.slice(-3))).toBeDefined();
+    expect(output).toContain(`TP=00-${traceId}-${tool!.spanId}-01`);
+    expect(output).toContain(`dynamo=${tool!.attributes["dynamo.trajectory_id"]}`);
+    expect(output).toContain("BG=ci.job=1234");
+  });
+});
+
+describe("C: malformed TRACEPARENT and a collector refusing connections", () => {
+  let sim: Simulator;
+  let world: OpenClawWorld;
+  let turn: AgentTurnResult;
+  const malformed = "00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01";
+
+  beforeAll(async () => {
+    sim = await startSimulator({ generation: "headers" });
+    const closedPort = await unusedPort();
+    world = await createOpenClawEnv({
+      name: "trace-c",
+      pluginConfig: { baseUrl: sim.baseUrl, otlpEndpoint: `http://127.0.0.1:${closedPort}/v1/traces` },
+      env: { TRACEPARENT: malformed },
+    });
+    const t0 = Date.now();
+    turn = await runAgentLocal(world, { message: "Say hi. [[sim:text hi]]" });
+    timings["C agent --local"] = Date.now() - t0;
+    timings["C exit lag, collector refusing"] = exitLag(turn, sim);
+  });
+
+  afterAll(async () => {
+    await world?.dispose();
+    await sim?.close();
+  });
+
+  it("completes, starts a fresh trace, and warns once", () => {
+    keep(world);
+    expect(turn.exitCode, explain(turn, world, sim)).toBe(0);
+    const request = answeredChats(sim)[0]!;
+    const parent = parseTraceparent(request.traceparent)!;
+    expect(parent.traceId).not.toBe("4bf92f3577b34da6a3ce929d0e0e4736");
+    const warnings = dynamoLines(world, turn).filter((line) => line.includes("ignoring TRACEPARENT"));
+    expect(warnings, dynamoLines(world, turn).join("\n")).toHaveLength(1);
+  });
+
+  it("exits within a bounded time of the answer", () => {
+    keep(world);
+    // OpenClaw itself takes ~2.5 s from the last answer to exit here; the plugin adds at most its
+    // 2 s flush bound. Generous bound for a loaded 2-core machine.
+    expect(exitLag(turn, sim)).toBeLessThan(12_000);
+  });
+});
+
+describe("D: collector that never answers, protocol forced to headers", () => {
+  let sim: Simulator;
+  let world: OpenClawWorld;
+  let turn: AgentTurnResult;
+
+  beforeAll(async () => {
+    sim = await startSimulator({ generation: "headers" });
+    sim.faults.otlp({ mode: "hang" });
+    world = await createOpenClawEnv({
+      name: "trace-d",
+      pluginConfig: { baseUrl: sim.baseUrl, protocol: "headers", agentTrace: true },
+      env: { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: sim.otlpUrl },
+    });
+    const t0 = Date.now();
+    turn = await runAgentLocal(world, { message: "Please read hello.txt. [[sim:read hello.txt]]" });
+    timings["D agent --local"] = Date.now() - t0;
+    timings["D exit lag, collector hanging"] = exitLag(turn, sim);
+  });
+
+  afterAll(async () => {
+    await world?.dispose();
+    await sim?.close();
+  });
+
+  it("completes with zero rejected requests, identity in headers only", () => {
+    keep(world);
+    expect(turn.exitCode, explain(turn, world, sim)).toBe(0);
+    const chats = sim.chatRequests();
+    expect(chats.length).toBe(2);
+    for (const request of chats) {
+      expect(request.status).toBe(200);
+      expect(nvext(request)).toBeUndefined();
+      expect(request.headers["x-dynamo-session-id"]).toMatch(/^[0-9a-f]{32}-[0-9a-f]{16}$/);
+    }
+  });
+
+  it("exits within a bounded time of the answer although the export hangs", () => {
+    keep(world);
+    expect(sim.otlp.exports.length).toBeGreaterThan(0);
+    expect(exitLag(turn, sim)).toBeLessThan(12_000);
+  });
+});
+
+async function unusedPort(): Promise<number> {
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
