@@ -67,7 +67,7 @@ function createServices(runtime: PluginRuntime): Services {
 
   const tracing = createTracing(config, log, relay ? [relay] : []);
 
-  const inbound = readInboundContext(process.env);
+  const inbound = readInboundContext();
   if (inbound.kind === "invalid") runtime.warnOnce("traceparent", inbound.warning);
   const role = processRole(process.env, config);
 

@@ -61,16 +61,20 @@ function prepareRequest(
   options: StreamOptions | undefined,
 ): ModelRequest {
   const { config } = deps;
-  const callId = options?.requestId ?? randomUUID();
-  const chat = deps.tree?.startChat(callId, {
+  // OpenClaw names every model call `<runId>:model:<n>`; a request without one (some other caller
+  // of the stream function) is traced under the latest run of its session, if there is one.
+  const runId = options?.requestId ? undefined : deps.tree?.latestRunIdOfSession(options?.sessionId);
+  const callId = options?.requestId ?? (runId ? `${runId}:request:${randomUUID()}` : undefined);
+  const chat = callId === undefined ? undefined : deps.tree?.startChat(callId, {
+    ...(runId ? { runId } : {}),
     sessionId: options?.sessionId,
     model: model.id,
     provider: "dynamo",
     ...serverOf(model.baseUrl),
   });
-  if (chat) deps.tree?.captureChatInput(callId, (context as { messages?: unknown }).messages);
+  if (chat) deps.tree?.captureChatInput(chat.callId, (context as { messages?: unknown }).messages);
 
-  const callerRequestId = getHeader(options?.headers, X_REQUEST_ID);
+  const callerRequestId = getHeader(options?.headers, X_REQUEST_ID)?.trim() || undefined;
   const xRequestId = callerRequestId ?? (chat ? `${chat.spanContext.traceId}-${chat.spanContext.spanId}` : randomUUID());
   chat?.span.setAttribute(DYNAMO.X_REQUEST_ID, xRequestId);
 
@@ -111,7 +115,14 @@ function prepareRequest(
     send(inner, sendModel, sendContext) {
       const protocols = deps.protocols;
       const first = protocols?.current ?? "nvext";
-      const attempt = (protocol: DynamoProtocol) => inner(sendModel, sendContext, optionsFor(protocol));
+      const attempt = (protocol: DynamoProtocol) => {
+        try {
+          return inner(sendModel, sendContext, optionsFor(protocol));
+        } catch (error) {
+          if (chat) deps.tree?.endChat(chat.callId, { stopReason: "error", errorMessage: String(error) });
+          throw error;
+        }
+      };
       const mayFallBack = Boolean(identity && protocols?.canFallBack && first === "nvext");
       const stream = mayFallBack
         ? withNvextFallback(attempt(first), () => {
@@ -121,7 +132,7 @@ function prepareRequest(
           })
         : attempt(first);
       return observeResult(stream, (result) => {
-        if (chat) deps.tree?.endChat(callId, result);
+        if (chat) deps.tree?.endChat(chat.callId, result);
       });
     },
   };
@@ -195,11 +206,16 @@ function withNvextFallback(
         return;
       }
       if (head.done) return;
-      yield head.value;
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) return;
-        yield next.value;
+      try {
+        yield head.value;
+        for (;;) {
+          const next = await iterator.next();
+          if (next.done) return;
+          yield next.value;
+        }
+      } finally {
+        // A consumer that stops reading early must still release the underlying stream.
+        await iterator.return?.();
       }
     },
     async result() {

@@ -31,9 +31,9 @@ export type InboundResult =
   | { readonly kind: "invalid"; readonly warning: string }
   | { readonly kind: "valid"; readonly inbound: InboundContext };
 
-/** Reads the inbound context from `process.env` (the environment carrier reads it live). */
-export function readInboundContext(env: NodeJS.ProcessEnv = process.env): InboundResult {
-  const raw = env.TRACEPARENT;
+/** Reads the inbound context from `process.env` (the OTel environment carrier reads it live). */
+export function readInboundContext(): InboundResult {
+  const raw = process.env.TRACEPARENT;
   if (raw === undefined || raw.trim() === "") return { kind: "none" };
   let context: Context;
   try {

@@ -115,6 +115,7 @@ export class SpanTree {
   private readonly options: SpanTreeOptions;
   private readonly runs: BoundedMap<string, AgentRun>;
   private readonly latestRunBySession = new BoundedMap<string, AgentRun>({ capacity: 10_000, ttlMs: TTL_MS });
+  private readonly latestRunBySessionId = new BoundedMap<string, AgentRun>({ capacity: 10_000, ttlMs: TTL_MS });
   // Requests and tool calls whose end hook never arrives are ended when evicted, so no span is lost.
   private readonly chats = new BoundedMap<string, ChatCall>({
     capacity: 10_000,
@@ -148,6 +149,13 @@ export class SpanTree {
     return { runs: this.runs.size, chats: this.chats.size, tools: this.tools.size, subagents: this.subagentParents.size };
   }
 
+  /** The newest run seen for an OpenClaw session id (for requests that carry no run id). */
+  latestRunIdOfSession(sessionId: string | undefined): string | undefined {
+    if (!sessionId) return undefined;
+    const run = this.latestRunBySessionId.get(sessionId);
+    return run && !run.ended ? run.runId : undefined;
+  }
+
   getRun(runId: string): AgentRun | undefined {
     return this.runs.get(runId);
   }
@@ -176,6 +184,7 @@ export class SpanTree {
     const run = this.startRun(runId, ref);
     this.runs.set(runId, run);
     if (run.sessionKey) this.latestRunBySession.set(run.sessionKey, run);
+    if (run.sessionId) this.latestRunBySessionId.set(run.sessionId, run);
     return run;
   }
 

@@ -38,7 +38,7 @@ function setEnv(values: Partial<Record<(typeof CARRIER)[number], string>>): void
 }
 
 function readValid(): InboundContext {
-  const result = readInboundContext(process.env);
+  const result = readInboundContext();
   if (result.kind !== "valid") throw new Error(`expected a valid inbound context, got ${JSON.stringify(result)}`);
   return result.inbound;
 }
@@ -96,9 +96,9 @@ const trajectoryOf = (span: ReadableSpan) => `${span.spanContext().traceId}-${sp
 
 describe("readInboundContext", () => {
   it("is none without TRACEPARENT (or with an empty one)", () => {
-    expect(readInboundContext(process.env)).toEqual({ kind: "none" });
+    expect(readInboundContext()).toEqual({ kind: "none" });
     setEnv({ TRACEPARENT: "  " });
-    expect(readInboundContext(process.env)).toEqual({ kind: "none" });
+    expect(readInboundContext()).toEqual({ kind: "none" });
   });
 
   it("reads a valid TRACEPARENT + TRACESTATE + BAGGAGE", () => {
@@ -128,7 +128,7 @@ describe("readInboundContext", () => {
     ["non-hex", `00-${"g".repeat(32)}-${PARENT}-01`],
   ])("rejects %s with a warning", (_, value) => {
     setEnv({ TRACEPARENT: value, TRACESTATE: "vendor=abc" });
-    const result = readInboundContext(process.env);
+    const result = readInboundContext();
     expect(result.kind).toBe("invalid");
     expect(result.kind === "invalid" && result.warning).toMatch(/^ignoring TRACEPARENT: not a valid W3C traceparent/);
   });

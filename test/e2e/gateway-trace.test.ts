@@ -1,0 +1,251 @@
+/**
+ * A Gateway whose lead agent spawns an in-process subagent, with the whole plugin on. One Gateway,
+ * two turns:
+ *   1. simulator speaking Dynamo 1.2 (`nvext`): span nesting, subagent KV session open → bare → close,
+ *      parent trajectory, relay records (G1) for the lead's spawn and the child's read;
+ *   2. simulator switched to Dynamo 1.3+ (`headers`), protocol auto: one rejected request, headers from
+ *      then on, a session-final request for the subagent; stopping the Gateway (session end) sends the
+ *      session-final requests for the lead's chains.
+ */
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { messageText, startSimulator, type OtlpSpan, type RecordedRequest, type Simulator } from "../sim/index.ts";
+import {
+  createOpenClawEnv,
+  startGateway,
+  tail,
+  type AgentTurnResult,
+  type GatewayStopResult,
+  type OpenClawWorld,
+  type RunningGateway,
+} from "./harness/index.ts";
+import {
+  agentOf,
+  byId,
+  childrenOf,
+  isTerminal,
+  nvext,
+  parseTraceparent,
+  spansNamed,
+  toolRecords,
+  trajectoryOf,
+} from "./trace-helpers.ts";
+
+const SPAWN_MESSAGE = "Delegate this. [[sim:spawn Read the file {{sim:read hello.txt}} {{sim:text Child done.}}]] [[sim:text Lead done.]]";
+const timings: Record<string, number> = {};
+
+let sim: Simulator;
+let world: OpenClawWorld;
+let gateway: RunningGateway;
+let turn1: AgentTurnResult;
+let turn2: AgentTurnResult;
+let stop: GatewayStopResult;
+let turn1Requests: RecordedRequest[] = [];
+let turn1Spans: OtlpSpan[] = [];
+
+function userTexts(request: RecordedRequest): string[] {
+  const messages = (request.body as { messages?: Array<{ role?: string; content?: unknown }> } | undefined)?.messages ?? [];
+  return messages.filter((m) => m.role === "user").map((m) => messageText(m.content));
+}
+const isChild = (r: RecordedRequest) => /\[Subagent Context\]/.test(userTexts(r)[0] ?? "");
+const isAnnounce = (r: RecordedRequest) => r.policy === "announce";
+
+async function waitForSubagentRound(fromIndex: number, what: string): Promise<void> {
+  const t0 = Date.now();
+  await sim
+    .waitFor(
+      () => {
+        const requests = sim.requests.slice(fromIndex).filter((r) => r.kind === "chat");
+        const childDone = requests.some((r) => isChild(r) && r.status === 200 && !isTerminal(r) && r.toolCalls.length === 0);
+        const terminal = requests.some((r) => isTerminal(r));
+        const announced = requests.some((r) => isAnnounce(r) && r.finishedAt !== undefined);
+        return childDone && terminal && announced;
+      },
+      120_000,
+      what,
+    )
+    .catch((error: unknown) => {
+      throw new Error(`${String(error)}\n${sim.summary()}\ngateway log:\n${tail(gateway.logs(), 40)}`);
+    });
+  await sim.waitFor(() => sim.requests.every((r) => r.finishedAt !== undefined), 15_000, "in-flight requests");
+  // Spans are flushed at run end; give the last export a moment.
+  await new Promise((resolve) => setTimeout(resolve, 2_500));
+  timings[what] = Date.now() - t0;
+}
+
+beforeAll(async () => {
+  sim = await startSimulator({ generation: "nvext" });
+  world = await createOpenClawEnv({
+    name: "gateway-trace",
+    gateway: true,
+    pluginConfig: { baseUrl: sim.baseUrl, otlpEndpoint: sim.otlpUrl, sessionTimeoutSeconds: 120 },
+    env: { DYN_AGENT_TRACE: "1", DYN_AGENT_TOOL_EVENTS_ZMQ_ENDPOINT: sim.zmqEndpoint },
+  });
+  let t0 = Date.now();
+  gateway = await startGateway(world);
+  timings["gateway start"] = Date.now() - t0;
+
+  t0 = Date.now();
+  turn1 = await gateway.runAgent({ message: SPAWN_MESSAGE });
+  timings["turn 1 lead run"] = Date.now() - t0;
+  await waitForSubagentRound(0, "turn 1 child + close + announce");
+  turn1Requests = sim.requests.slice();
+  turn1Spans = sim.otlp.spans.slice();
+
+  sim.setGeneration("headers");
+  const from = sim.requests.length;
+  t0 = Date.now();
+  turn2 = await gateway.runAgent({ message: SPAWN_MESSAGE });
+  timings["turn 2 lead run"] = Date.now() - t0;
+  await waitForSubagentRound(from, "turn 2 child + final + announce");
+
+  t0 = Date.now();
+  stop = await gateway.stop({ graceMs: 15_000 });
+  timings["gateway stop"] = Date.now() - t0;
+}, 420_000);
+
+afterAll(async () => {
+  console.log(`gateway trace e2e timings:\n${Object.entries(timings).map(([k, v]) => `  ${k.padEnd(40)} ${v} ms`).join("\n")}`);
+  await world?.dispose();
+  await sim?.close();
+});
+
+function keep(): void {
+  onTestFailed(() => world?.keep());
+}
+
+describe("turn 1 (Dynamo 1.2): span tree", () => {
+  it("both turns completed", () => {
+    keep();
+    expect(turn1.exitCode, turn1.stderr).toBe(0);
+    expect(turn2.exitCode, turn2.stderr).toBe(0);
+  });
+
+  it("the subagent's agent span sits under the lead's sessions_spawn tool span, in the same trace", () => {
+    keep();
+    const spans = turn1Spans;
+    const leadAgent = spans.find((s) => s.name === "invoke_agent main" && s.attributes["openclaw.run.kind"] === "lead");
+    expect(leadAgent, spans.map((s) => `${s.name} ${s.attributes["openclaw.run.kind"] ?? ""}`).join("\n")).toBeDefined();
+    // Spans exported later (the announce run ends after the snapshot) belong to the same trace.
+    const trace = sim.otlp.spans.filter((s) => s.traceId === leadAgent!.traceId);
+    const [spawn] = spansNamed(trace, "execute_tool sessions_spawn");
+    expect(spawn!.parentSpanId).toBe(leadAgent!.spanId);
+    expect(spawn!.attributes["openclaw.tool.bridge"]).toBe("tool_call");
+    const child = childrenOf(trace, spawn!).find((s) => s.name === "invoke_agent main");
+    expect(child, trace.map((s) => s.name).join(", ")).toBeDefined();
+    expect(child!.attributes["openclaw.run.kind"]).toBe("subagent");
+    expect(child!.attributes["dynamo.parent_trajectory_id"]).toBe(trajectoryOf(leadAgent!));
+    const childSpans = childrenOf(trace, child!).map((s) => s.name).sort();
+    expect(childSpans).toEqual(["chat mock-model", "chat mock-model", "execute_tool read"]);
+    const announce = trace.find((s) => s.attributes["openclaw.run.kind"] === "announce");
+    expect(announce?.parentSpanId, trace.map((s) => `${s.name} ${s.attributes["openclaw.run.kind"] ?? ""} ${s.attributes["openclaw.run.id"] ?? ""}`).join("\n")).toBe(leadAgent!.spanId);
+    for (const span of trace) expect(span.attributes["session.id"], span.name).toMatch(/\S/);
+    expect(String(child!.attributes["session.id"])).not.toBe(String(leadAgent!.attributes["session.id"]));
+  });
+});
+
+describe("turn 1 (Dynamo 1.2): identity and subagent KV session", () => {
+  it("every request's agent_context has exactly the allowed keys and ids derived from its chat span", () => {
+    keep();
+    const chats = turn1Requests.filter((r) => r.kind === "chat" && !isTerminal(r));
+    // lead ×2, child ×2, announce ×1
+    expect(chats.length).toBeGreaterThanOrEqual(5);
+    for (const request of chats) {
+      expect(request.status, request.rejection).toBe(200);
+      const context = nvext(request)!.agent_context as Record<string, string>;
+      const keys = Object.keys(context).sort();
+      expect(["parent_trajectory_id", "session_id", "session_type_id", "trajectory_id"]).toEqual(expect.arrayContaining(keys));
+      const chat = byId(sim.otlp.spans, parseTraceparent(request.traceparent)!.spanId)!;
+      const agent = agentOf(sim.otlp.spans, chat)!;
+      expect(context.session_id).toBe(agent.traceId);
+      expect(context.trajectory_id).toBe(trajectoryOf(agent));
+      expect(context.parent_trajectory_id).toBe(agent.attributes["dynamo.parent_trajectory_id"]);
+    }
+  });
+
+  it("the child goes open → bare → close (after its last real request); the lead never carries session_control", () => {
+    keep();
+    const child = turn1Requests.filter((r) => r.kind === "chat" && isChild(r));
+    expect(child.length).toBeGreaterThanOrEqual(2);
+    const trajectory = (nvext(child[0]!)!.agent_context as Record<string, string>).trajectory_id;
+    expect(nvext(child[0]!)!.session_control).toEqual({ session_id: trajectory, action: "open", timeout: 120 });
+    for (const request of child.slice(1)) expect(nvext(request)!.session_control).toEqual({ session_id: trajectory });
+    const closes = turn1Requests.filter((r) => isTerminal(r));
+    expect(closes).toHaveLength(1);
+    expect(closes[0]!.body).toMatchObject({
+      messages: [{ role: "user", content: "." }],
+      max_tokens: 1,
+      stream: false,
+      nvext: { session_control: { session_id: trajectory, action: "close" } },
+    });
+    expect(closes[0]!.index).toBeGreaterThan(child.at(-1)!.index);
+    const leadAndAnnounce = turn1Requests.filter((r) => r.kind === "chat" && !isChild(r) && !isTerminal(r));
+    for (const request of leadAndAnnounce) expect(nvext(request)!.session_control).toBeUndefined();
+    expect(sim.sessions.violations).toEqual([]);
+    const leadTrajectory = (nvext(leadAndAnnounce[0]!)!.agent_context as Record<string, string>).trajectory_id;
+    expect((nvext(child[0]!)!.agent_context as Record<string, string>).parent_trajectory_id).toBe(leadTrajectory);
+  });
+
+  it("relays start and end records for the lead's spawn and the child's read, with each chain's ids", () => {
+    keep();
+    const accepted = sim.relay.accepted.filter((m) => m.generation === "nvext");
+    expect(sim.relay.rejected, JSON.stringify(sim.relay.rejected)).toEqual([]);
+    for (const name of ["execute_tool sessions_spawn", "execute_tool read"]) {
+      const [tool] = spansNamed(turn1Spans, name);
+      const records = toolRecords(accepted, String(tool!.attributes["gen_ai.tool.call.id"]));
+      expect(records.map((r) => r.event_type), name).toEqual(["tool_start", "tool_end"]);
+      for (const record of records) {
+        expect((record.agent_context as Record<string, string>).trajectory_id).toBe(tool!.attributes["dynamo.trajectory_id"]);
+        expect((record.agent_context as Record<string, string>).session_id).toBe(tool!.traceId);
+      }
+    }
+  });
+});
+
+describe("turn 2 (Dynamo 1.3+, protocol auto) and Gateway stop", () => {
+  const turn2Chats = () => sim.requests.slice(turn1Requests.length).filter((r) => r.kind === "chat");
+
+  it("exactly one request was rejected; every later request carries identity in headers only", () => {
+    keep();
+    const chats = turn2Chats();
+    const rejected = chats.filter((r) => r.status === 400);
+    expect(rejected, sim.summary()).toHaveLength(1);
+    expect(rejected[0]!.index).toBe(chats[0]!.index);
+    for (const request of chats.slice(1)) {
+      expect(request.status).toBe(200);
+      expect(nvext(request)).toBeUndefined();
+      expect(request.headers["x-dynamo-session-id"]).toMatch(/^[0-9a-f]{32}-[0-9a-f]{16}$/);
+    }
+  });
+
+  it("session-final arrives for the subagent after its last request, and for the lead's chains at session end", () => {
+    keep();
+    const chats = turn2Chats();
+    const child = chats.filter((r) => isChild(r) && !isTerminal(r) && r.status === 200);
+    const childSession = child[0]!.headers["x-dynamo-session-id"];
+    const leadSession = chats.find((r) => !isChild(r) && r.status === 200)!.headers["x-dynamo-session-id"];
+    expect(child[0]!.headers["x-dynamo-parent-session-id"]).toBe(leadSession);
+    const finals = chats.filter((r) => r.sessionFinal);
+    const childFinal = finals.find((r) => r.headers["x-dynamo-session-id"] === childSession);
+    expect(childFinal, finals.map((r) => r.headers["x-dynamo-session-id"]).join(", ")).toBeDefined();
+    expect(childFinal!.index).toBeGreaterThan(child.at(-1)!.index);
+    expect(childFinal!.headers["x-dynamo-parent-session-id"]).toBe(leadSession);
+    expect(childFinal!.body).toEqual({ model: "mock-model", messages: [{ role: "user", content: "." }], max_tokens: 1, stream: false });
+    expect(finals.some((r) => r.headers["x-dynamo-session-id"] === leadSession)).toBe(true);
+    for (const final of finals) expect(final.status).toBe(200);
+    expect(new Set(finals.map((r) => r.headers["x-dynamo-session-id"])).size).toBe(finals.length);
+  });
+
+  it("relay records switched to the Dynamo 1.3+ schema and none were rejected", () => {
+    keep();
+    const g3 = sim.relay.accepted.filter((m) => m.generation === "headers");
+    expect(g3.length).toBeGreaterThanOrEqual(4);
+    for (const message of g3) expect((message.record as { schema: string }).schema).toBe("dynamo.request.trace.v1");
+    expect(sim.relay.rejected).toEqual([]);
+  });
+
+  it("the Gateway stops cleanly", () => {
+    keep();
+    expect(stop.graceful, tail(gateway.logs(), 40)).toBe(true);
+    expect(stop.exitCode).toBe(0);
+  });
+});
