@@ -23,6 +23,7 @@ export function registerDynamoPlugin(api: OpenClawPluginApi): void {
   const services = getServices(runtime);
   api.registerProvider(createDynamoProvider(services.providerDeps));
   registerHooks(api, runtime, services);
+  registerStatusMethod(api, services);
   registerLifecycle(runtime, services);
   warnWithoutConversationAccess(api, runtime);
 }
@@ -78,13 +79,42 @@ function registerHooks(api: OpenClawPluginApi, runtime: PluginRuntime, services:
   on("gateway_stop", () => services.shutdown("gateway stop"));
 }
 
-/** Process exit: end open spans, terminate Dynamo sessions, flush (bounded). Installed once. */
+/** `openclaw gateway call dynamo.status`: protocol, open Dynamo sessions, relay and exporter health. */
+function registerStatusMethod(api: OpenClawPluginApi, services: Services): void {
+  api.registerGatewayMethod(
+    "dynamo.status",
+    ({ respond }) => {
+      try {
+        respond(true, services.status());
+      } catch (error) {
+        respond(false, undefined, { code: "UNAVAILABLE", message: `dynamo status failed: ${String(error)}` } as never);
+      }
+    },
+    { scope: "operator.read" as never },
+  );
+}
+
+/**
+ * Process end: end open spans, terminate Dynamo sessions, flush (each step bounded). Installed once.
+ * A one-shot CLI interrupted with SIGTERM/SIGINT mid-run still exports what it has; the signal is
+ * then re-raised so OpenClaw's own handling (or Node's default) decides how the process ends.
+ */
 function registerLifecycle(runtime: PluginRuntime, services: Services): void {
   if (runtime.services.has("lifecycle")) return;
   runtime.services.set("lifecycle", true);
   process.once("beforeExit", () => {
     void services.shutdown("process exit");
   });
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    const onSignal = () => {
+      const othersListening = process.listenerCount(signal) > 0;
+      void services.shutdown(signal).finally(() => {
+        // With no other handler Node would have exited at once: do that now, after the flush.
+        if (!othersListening) process.kill(process.pid, signal);
+      });
+    };
+    process.once(signal, onSignal);
+  }
 }
 
 function warnWithoutConversationAccess(api: OpenClawPluginApi, runtime: PluginRuntime): void {

@@ -70,7 +70,30 @@ function declaredRuntimeEntries(packageDir: string): string[] {
   return Array.isArray(entries) ? entries.filter((e): e is string => typeof e === "string") : [];
 }
 
+/** True when `pid` names a live process (signal 0 probes without signalling). */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Remove snapshots left by test processes that are gone. The `exit` hook below does not run when
+ * vitest kills a worker, so leftovers are swept here instead.
+ */
+function sweepStaleSnapshots(): void {
+  if (!existsSync(E2E_ROOT) || process.env.OPENCLAW_E2E_KEEP === "1") return;
+  for (const name of readdirSync(E2E_ROOT)) {
+    const match = /^plugin-(\d+)-[0-9a-f]+$/.exec(name);
+    if (match && !pidAlive(Number(match[1]))) rmSync(join(E2E_ROOT, name), { recursive: true, force: true });
+  }
+}
+
 function createSnapshot(): string {
+  sweepStaleSnapshots();
   const dir = join(E2E_ROOT, `plugin-${process.pid}-${randomBytes(3).toString("hex")}`);
   mkdirSync(dir, { recursive: true });
   process.on("exit", () => {
