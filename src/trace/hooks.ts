@@ -14,6 +14,7 @@ export interface HookCtx {
   modelId?: string;
   requesterSessionKey?: string;
   childSessionKey?: string;
+  trace?: { traceId?: string };
 }
 
 export type HookEvent = Record<string, unknown>;
@@ -29,6 +30,7 @@ export function runRefOf(event: HookEvent, ctx: HookCtx) {
     agentId: ctx.agentId ?? str(event.agentId),
     provider: str(event.provider) ?? ctx.modelProviderId,
     model: str(event.model) ?? ctx.modelId,
+    openclawTraceId: ctx.trace?.traceId,
   };
 }
 

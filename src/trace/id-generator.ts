@@ -13,9 +13,20 @@ export class ReservableIdGenerator implements IdGenerator {
   private pool = Buffer.alloc(0);
   private offset = 0;
   private nextSpanId: string | undefined;
+  private nextTraceId: string | undefined;
 
   generateTraceId(): string {
+    const reserved = this.nextTraceId;
+    if (reserved) {
+      this.nextTraceId = undefined;
+      return reserved;
+    }
     return this.hex(16);
+  }
+
+  /** The next `generateTraceId` call returns `traceId` (call right before a synchronous root `startSpan`). */
+  useForNextTrace(traceId: string): void {
+    this.nextTraceId = traceId;
   }
 
   generateSpanId(): string {

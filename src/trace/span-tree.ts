@@ -36,6 +36,8 @@ export interface RunRef {
   readonly agentId?: string | undefined;
   readonly provider?: string | undefined;
   readonly model?: string | undefined;
+  /** OpenClaw's own (diagnostic) trace id for the run: `ctx.trace.traceId`. */
+  readonly openclawTraceId?: string | undefined;
 }
 
 export interface AgentRun {
@@ -100,6 +102,7 @@ export interface SpanTreeOptions {
 }
 
 const MODEL_CALL_SUFFIX = /:model:\d+$/;
+const VALID_TRACE_ID = /^(?!0{32})[0-9a-f]{32}$/;
 const BRIDGE_INNER_ID = /^tool_search_code:(.+):([^:]+):\d+$/;
 const ANNOUNCE_RUN_ID = /^announce:v\d+:(.+):[^:]+$/;
 const SUBAGENT_SESSION = ":subagent:";
@@ -116,6 +119,8 @@ export class SpanTree {
   private readonly runs: BoundedMap<string, AgentRun>;
   private readonly latestRunBySession = new BoundedMap<string, AgentRun>({ capacity: 10_000, ttlMs: TTL_MS });
   private readonly latestRunBySessionId = new BoundedMap<string, AgentRun>({ capacity: 10_000, ttlMs: TTL_MS });
+  /** OpenClaw trace ids already used for a top-level run's trace. */
+  private readonly adoptedTraceIds = new BoundedMap<string, string>({ capacity: 10_000, ttlMs: TTL_MS });
   // Requests and tool calls whose end hook never arrives are ended when evicted, so no span is lost.
   private readonly chats = new BoundedMap<string, ChatCall>({
     capacity: 10_000,
@@ -473,6 +478,15 @@ export class SpanTree {
       if (inbound && this.config.inboundContext === "parent") parentContext = inbound.context;
       else if (inbound) links = [{ context: inbound.spanContext, attributes: { "link.kind": "inbound_traceparent" } }];
       parentTrajectoryId = identity?.leadParentTrajectoryId ?? inbound?.parentTrajectoryId;
+      // A root agent span takes OpenClaw's trace id for the run. OpenClaw runs a Gateway request that
+      // carried an upstream `traceparent` in that trace, so the run continues the caller's trace; the
+      // upstream span id is not exposed to plugins, so the span is a root within it.
+      // One trace holds one top-level run: a trace id OpenClaw reuses for another run is not adopted.
+      const openclawTraceId = ref.openclawTraceId;
+      if (parentContext === ROOT_CONTEXT && openclawTraceId && VALID_TRACE_ID.test(openclawTraceId) && !this.adoptedTraceIds.has(openclawTraceId)) {
+        this.idGenerator.useForNextTrace(openclawTraceId);
+        this.adoptedTraceIds.set(openclawTraceId, runId);
+      }
     }
     const span = this.tracer.startSpan(
       `${OPERATION.INVOKE_AGENT} ${agentId}`,

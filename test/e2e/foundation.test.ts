@@ -1,15 +1,20 @@
 /**
  * Foundation e2e: the plugin inside a real OpenClaw 2026.9.6, against the Dynamo simulator
- * (`headers` generation). Each real turn costs 15–30 s, so every expensive run happens once in a
- * `beforeAll` and several tests assert on it.
+ * (`headers` generation).
  *
  *   (a) keyless `agent --local` turn with a `read` tool call, plugin configured by plugin config
  *   (b) discovery + an unlisted model id, plugin configured by DYNAMO_BASE_URL only
  *   (c) `plugins inspect dynamo --runtime --json`
  *   (d) Gateway turn whose lead spawns a subagent; child + announce runs reach the sim; clean stop
+ *
+ * A real OpenClaw process costs 15–45 s here, so each scenario runs once and several tests assert
+ * on its result. The scenarios are independent worlds (own state dir, sim and ports), so they run
+ * as two concurrent chains started in the file-level beforeAll — (d) alone, and (a) → (c) → (b) —
+ * and each describe's beforeAll just awaits its scenario. The Gateway is stopped only after the
+ * other chain has finished, so the stop-time assertion is not measured under our own load.
  */
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { startSimulator, messageText, type RecordedRequest, type Simulator } from "../sim/index.ts";
+import { messageText, startSimulator, type RecordedRequest, type Simulator } from "../sim/index.ts";
 import {
   createOpenClawEnv,
   payloadTexts,
@@ -26,29 +31,46 @@ import {
   type RunningGateway,
 } from "./harness/index.ts";
 
-const timings: Record<string, number> = {};
+// ---------------------------------------------------------------------------------------------
+// Bookkeeping: timings, cleanup, failure context
+// ---------------------------------------------------------------------------------------------
 
-/** Measure an expensive step; the table is printed in the last afterAll. */
+const fileStartedAt = Date.now();
+const timings: Array<[string, number]> = [];
+const worlds: OpenClawWorld[] = [];
+const sims: Simulator[] = [];
+
+/** Measure an expensive step; the table is printed in afterAll. */
 async function timed<T>(label: string, step: () => Promise<T>): Promise<T> {
   const t0 = Date.now();
   try {
     return await step();
   } finally {
-    timings[label] = Date.now() - t0;
+    timings.push([label, Date.now() - t0]);
   }
 }
 
-/** Keep the world's directory (logs, config, process output) when the current test fails. */
-function keepOnFailure(...worlds: Array<OpenClawWorld | undefined>): void {
-  onTestFailed(() => {
-    for (const world of worlds) world?.keep();
-  });
+async function newSim(models?: string[]): Promise<Simulator> {
+  const sim = await startSimulator({ generation: "headers", ...(models ? { models } : {}) });
+  sims.push(sim);
+  return sim;
 }
 
-/** Failure context for a CLI/agent result: exit status, stdout, stderr tail, plugin lines. */
+async function newWorld(options: Parameters<typeof createOpenClawEnv>[0]): Promise<OpenClawWorld> {
+  const world = await createOpenClawEnv(options);
+  worlds.push(world);
+  return world;
+}
+
+/** Keep the world's directory (config, OpenClaw log, every process's output) when the current test fails. */
+function keepOnFailure(world: OpenClawWorld | undefined): void {
+  onTestFailed(() => world?.keep());
+}
+
+/** Failure context for a CLI/agent result: exit status, stdout, stderr tail, plugin log lines. */
 function explain(result: CliResult | AgentTurnResult, world: OpenClawWorld, sim?: Simulator): string {
   return [
-    `exit ${result.exitCode} signal ${result.signal} after ${result.durationMs} ms (world kept at ${world.dir})`,
+    `exit ${result.exitCode} signal ${result.signal} after ${result.durationMs} ms (world: ${world.dir})`,
     sim ? `sim: ${sim.summary()}` : "",
     `stdout: ${result.stdout.slice(0, 2000)}`,
     `stderr tail:\n${tail(result.stderr, 30)}`,
@@ -65,51 +87,172 @@ function modelOf(req: RecordedRequest): unknown {
   return (req.body as { model?: unknown } | undefined)?.model;
 }
 
-afterAll(() => {
-  const rows = Object.entries(timings).map(([label, ms]) => `  ${label.padEnd(44)} ${(ms / 1000).toFixed(1)} s`);
+/** A settled scenario: awaiting it in a describe's beforeAll rethrows the scenario's error there. */
+type Settled<T> = Promise<{ ok: true; value: T } | { ok: false; error: unknown }>;
+function settle<T>(promise: Promise<T>): Settled<T> {
+  return promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+}
+async function unwrap<T>(settled: Settled<T>): Promise<T> {
+  const result = await settled;
+  if (!result.ok) throw result.error;
+  return result.value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios
+// ---------------------------------------------------------------------------------------------
+
+interface LocalTurnScenario {
+  sim: Simulator;
+  world: OpenClawWorld;
+  turn: AgentTurnResult;
+}
+
+async function scenarioA(): Promise<LocalTurnScenario> {
+  const sim = await newSim();
+  // No DYNAMO_API_KEY, no models.providers: only the plugin and its baseUrl.
+  const world = await newWorld({ name: "keyless", pluginConfig: { baseUrl: sim.baseUrl } });
+  const turn = await timed("(a) agent --local turn (read tool call)", () =>
+    runAgentLocal(world, { message: "Please read hello.txt and tell me what it says. [[sim:read hello.txt]]" }),
+  );
+  return { sim, world, turn };
+}
+
+interface DiscoveryScenario extends LocalTurnScenario {
+  list: CliResult;
+}
+
+async function scenarioB(): Promise<DiscoveryScenario> {
+  const sim = await newSim(["mock-model", "other-model"]);
+  // Configured by environment only: no plugin config at all.
+  const world = await newWorld({ name: "discovery", env: { DYNAMO_BASE_URL: sim.baseUrl } });
+  // Without a running Gateway `models list` shows the local cached catalog; `--refresh` runs
+  // provider discovery (docs/cli/models.md), which is what we want to see here.
+  const list = await timed("(b) models list --provider dynamo --refresh", () =>
+    world.cli(["models", "list", "--provider", "dynamo", "--refresh", "--json"], { label: "models-list" }),
+  );
+  const turn = await timed("(b) agent --local turn (unlisted model)", () =>
+    runAgentLocal(world, { message: "Say hello. [[sim:text hi from an unlisted model]]", model: "unlisted-model" }),
+  );
+  return { sim, world, turn, list };
+}
+
+interface InspectScenario {
+  world: OpenClawWorld;
+  inspect: CliResult;
+}
+
+async function scenarioC(): Promise<InspectScenario> {
+  // Inspection imports the plugin but makes no model request; an unreachable baseUrl is fine.
+  const world = await newWorld({ name: "inspect", pluginConfig: { baseUrl: "http://127.0.0.1:9/v1" } });
+  const inspect = await timed("(c) plugins inspect dynamo --runtime", () =>
+    world.cli(["plugins", "inspect", "dynamo", "--runtime", "--json"], { label: "inspect" }),
+  );
+  return { world, inspect };
+}
+
+const LEAD_MESSAGE = "Delegate this to a helper. [[sim:spawn Read hello.txt and report its contents.]]";
+
+/** Requests of the lead's session carry the lead's message in their history (lead and announce runs). */
+const inLeadSession = (r: RecordedRequest) => userMessages(r).some((m) => m.includes(LEAD_MESSAGE));
+/** The announce delivers the child's result to the lead's session as a new user message. */
+const carriesAnnounce = (r: RecordedRequest) =>
+  userMessages(r).some((m) => m.includes("A background task completed") && m.includes("source: subagent"));
+
+interface GatewayScenario {
+  sim: Simulator;
+  world: OpenClawWorld;
+  gateway: RunningGateway;
+  turn: AgentTurnResult;
+  stop: GatewayStopResult;
+}
+
+async function scenarioD(quietBeforeStop: Promise<unknown>): Promise<GatewayScenario> {
+  const sim = await newSim();
+  const world = await newWorld({ name: "gateway", gateway: true, pluginConfig: { baseUrl: sim.baseUrl } });
+  const gateway = await timed("(d) gateway start (until [gateway] ready)", () => startGateway(world));
+  try {
+    const turn = await timed("(d) gateway agent turn (lead run)", () => gateway.runAgent({ message: LEAD_MESSAGE }));
+    // The CLI returns after the lead run; the child run and the announce to the lead's session follow.
+    const child = () => sim.chatRequests().filter((r) => !inLeadSession(r));
+    await timed("(d) wait for child run + announce", () =>
+      sim
+        .waitFor(
+          () =>
+            child().some((r) => r.toolCalls.length === 0 && r.finishedAt !== undefined) &&
+            sim.chatRequests().some((r) => carriesAnnounce(r) && r.finishedAt !== undefined),
+          120_000,
+          "the subagent's final answer and the announce reaching the sim",
+        )
+        .catch((error: unknown) => {
+          throw new Error(`${String(error)}\ngateway output tail:\n${tail(gateway.logs(), 40)}`);
+        }),
+    );
+    await quietBeforeStop;
+    const stop = await timed("(d) gateway stop (SIGTERM → exit)", () => gateway.stop({ graceMs: 15_000 }));
+    return { sim, world, gateway, turn, stop };
+  } finally {
+    await gateway.stop({ graceMs: 15_000 });
+  }
+}
+
+// Two chains; `.catch` so one failed scenario does not stop the next one in its chain.
+let chainLocal: Promise<unknown>;
+let a: Settled<LocalTurnScenario>;
+let b: Settled<DiscoveryScenario>;
+let c: Settled<InspectScenario>;
+let d: Settled<GatewayScenario>;
+
+beforeAll(() => {
+  a = settle(scenarioA());
+  c = a.then(() => settle(scenarioC()));
+  b = c.then(() => settle(scenarioB()));
+  chainLocal = b;
+  d = settle(scenarioD(chainLocal));
+});
+
+afterAll(async () => {
+  await Promise.allSettled([a, b, c, d]);
+  await Promise.allSettled(worlds.map((w) => w.dispose()));
+  await Promise.allSettled(sims.map((s) => s.close()));
+  timings.push(["file wall time", Date.now() - fileStartedAt]);
+  const rows = timings.map(([label, ms]) => `  ${label.padEnd(46)} ${(ms / 1000).toFixed(1)} s`);
   console.log(`foundation e2e timings:\n${rows.join("\n")}`);
 });
 
+// ---------------------------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------------------------
+
 describe("(a) keyless agent --local turn with a read tool call", () => {
-  let sim: Simulator;
-  let world: OpenClawWorld;
-  let turn: AgentTurnResult;
-
+  let s: LocalTurnScenario;
   beforeAll(async () => {
-    sim = await startSimulator({ generation: "headers" });
-    // No DYNAMO_API_KEY, no models.providers: only the plugin and its baseUrl.
-    world = await createOpenClawEnv({ name: "keyless", pluginConfig: { baseUrl: sim.baseUrl } });
-    turn = await timed("(a) agent --local turn", () =>
-      runAgentLocal(world, { message: "Please read hello.txt and tell me what it says. [[sim:read hello.txt]]" }),
-    );
-  });
-
-  afterAll(async () => {
-    await world?.dispose();
-    await sim?.close();
+    s = await unwrap(a);
   });
 
   it("exits 0 with the file content the sim quoted back", () => {
-    keepOnFailure(world);
-    expect(turn.exitCode, explain(turn, world, sim)).toBe(0);
-    const text = payloadTexts(turn.json).join("\n");
-    expect(text, explain(turn, world, sim)).toContain(WORKSPACE_FILE_CONTENT);
+    keepOnFailure(s.world);
+    expect(s.turn.exitCode, explain(s.turn, s.world, s.sim)).toBe(0);
+    expect(payloadTexts(s.turn.json).join("\n"), explain(s.turn, s.world, s.sim)).toContain(WORKSPACE_FILE_CONTENT);
   });
 
-  it("the sim saw exactly 2 chat requests for dynamo/mock-model: read, then text", () => {
-    keepOnFailure(world);
-    const chats = sim.chatRequests();
-    expect(chats.map((r) => [r.method, r.path, r.status, modelOf(r)]), sim.summary()).toEqual([
+  it("the sim saw exactly 2 chat requests for mock-model: the read tool call, then text", () => {
+    keepOnFailure(s.world);
+    const chats = s.sim.chatRequests();
+    expect(chats.map((r) => [r.method, r.path, r.status, modelOf(r)]), s.sim.summary()).toEqual([
       ["POST", "/v1/chat/completions", 200, "mock-model"],
       ["POST", "/v1/chat/completions", 200, "mock-model"],
     ]);
-    expect(chats[0]?.toolCalls.map((c) => c.name)).toEqual(["read"]);
+    expect(chats[0]?.toolCalls.map((call) => call.name)).toEqual(["read"]);
     expect(chats[1]?.toolCalls).toEqual([]);
   });
 
-  it("every request carries a distinct x-request-id and the keyless bearer", () => {
-    keepOnFailure(world);
-    const chats = sim.chatRequests();
+  it("both requests carry distinct x-request-ids and the keyless bearer dynamo-local", () => {
+    keepOnFailure(s.world);
+    const chats = s.sim.chatRequests();
     const ids = chats.map((r) => r.headers["x-request-id"]);
     for (const id of ids) expect(id).toMatch(/\S/);
     expect(new Set(ids).size).toBe(chats.length);
@@ -118,161 +261,114 @@ describe("(a) keyless agent --local turn with a read tool call", () => {
 });
 
 describe("(b) discovery and dynamic models, plugin configured by DYNAMO_BASE_URL", () => {
-  let sim: Simulator;
-  let world: OpenClawWorld;
-  let list: CliResult;
-  let turn: AgentTurnResult;
-
+  let s: DiscoveryScenario;
   beforeAll(async () => {
-    sim = await startSimulator({ generation: "headers", models: ["mock-model", "other-model"] });
-    world = await createOpenClawEnv({ name: "discovery", env: { DYNAMO_BASE_URL: sim.baseUrl } });
-    list = await timed("(b) models list --provider dynamo --refresh", () =>
-      world.cli(["models", "list", "--provider", "dynamo", "--refresh", "--json"], { label: "models-list" }),
-    );
-    turn = await timed("(b) agent --local turn, unlisted model", () =>
-      runAgentLocal(world, { message: "Say hello. [[sim:text hi from an unlisted model]]", model: "unlisted-model" }),
-    );
+    s = await unwrap(b);
   });
 
-  afterAll(async () => {
-    await world?.dispose();
-    await sim?.close();
-  });
-
-  it("`models list` shows the simulator's models under provider dynamo", () => {
-    keepOnFailure(world);
-    expect(list.exitCode, explain(list, world, sim)).toBe(0);
-    const models = (list.json as { models?: Array<{ key?: unknown }> } | undefined)?.models ?? [];
-    const keys = models.map((m) => m.key);
-    expect(keys, explain(list, world, sim)).toEqual(expect.arrayContaining(["dynamo/mock-model", "dynamo/other-model"]));
-    expect(sim.requests.some((r) => r.kind === "models")).toBe(true);
+  it("`models list --provider dynamo --refresh` lists the simulator's models", () => {
+    keepOnFailure(s.world);
+    expect(s.list.exitCode, explain(s.list, s.world, s.sim)).toBe(0);
+    const listed = (s.list.json as { models?: Array<{ key?: unknown }> } | undefined)?.models ?? [];
+    expect(listed.map((m) => m.key).toSorted(), explain(s.list, s.world, s.sim)).toEqual([
+      "dynamo/mock-model",
+      "dynamo/other-model",
+    ]);
+    expect(s.sim.requests.filter((r) => r.kind === "models").map((r) => r.status)).toContain(200);
   });
 
   it("a model id the server does not list still completes a turn", () => {
-    keepOnFailure(world);
-    expect(turn.exitCode, explain(turn, world, sim)).toBe(0);
-    expect(payloadTexts(turn.json).join("\n")).toContain("hi from an unlisted model");
-    const chats = sim.chatRequests();
-    expect(chats.length).toBeGreaterThan(0);
+    keepOnFailure(s.world);
+    expect(s.turn.exitCode, explain(s.turn, s.world, s.sim)).toBe(0);
+    expect(payloadTexts(s.turn.json).join("\n")).toContain("hi from an unlisted model");
+    const chats = s.sim.chatRequests();
+    expect(chats.length, s.sim.summary()).toBeGreaterThan(0);
     for (const req of chats) expect(modelOf(req)).toBe("unlisted-model");
+    for (const req of chats) expect(req.headers.authorization).toBe("Bearer dynamo-local");
   });
 });
 
 describe("(c) plugins inspect", () => {
-  let world: OpenClawWorld;
-  let inspect: CliResult;
-
+  let s: InspectScenario;
   beforeAll(async () => {
-    // Inspection imports the plugin but makes no model request; an unreachable baseUrl is fine.
-    world = await createOpenClawEnv({ name: "inspect", pluginConfig: { baseUrl: "http://127.0.0.1:9/v1" } });
-    inspect = await timed("(c) plugins inspect --runtime", () =>
-      world.cli(["plugins", "inspect", "dynamo", "--runtime", "--json"], { label: "inspect" }),
-    );
+    s = await unwrap(c);
   });
 
-  afterAll(async () => {
-    await world?.dispose();
-  });
-
-  it("reports the plugin loaded from the checkout with provider dynamo", () => {
-    keepOnFailure(world);
-    expect(inspect.exitCode, explain(inspect, world)).toBe(0);
-    const report = inspect.json as {
-      plugin?: { id?: unknown; status?: unknown; imported?: unknown; origin?: unknown; providerIds?: unknown };
-    };
-    expect(report.plugin, explain(inspect, world)).toMatchObject({
+  it("reports the plugin loaded from its load path, owning provider dynamo", () => {
+    keepOnFailure(s.world);
+    expect(s.inspect.exitCode, explain(s.inspect, s.world)).toBe(0);
+    const plugin = (s.inspect.json as { plugin?: Record<string, unknown> } | undefined)?.plugin;
+    expect(plugin, explain(s.inspect, s.world)).toMatchObject({
       id: "dynamo",
+      packageName: "openclaw-dynamo",
       status: "loaded",
+      imported: true,
+      enabled: true,
       origin: "config",
+      rootDir: s.world.pluginPath,
+      // package.json declares runtimeExtensions, so OpenClaw imports the built entry, not src/index.ts.
+      source: `${s.world.pluginPath}/dist/index.js`,
     });
-    expect(report.plugin?.providerIds).toContain("dynamo");
+    expect(plugin?.providerIds).toEqual(["dynamo"]);
+    expect(plugin?.hookCount).toBeGreaterThan(0);
   });
 });
 
 describe("(d) Gateway turn whose lead spawns a subagent", () => {
-  let sim: Simulator;
-  let world: OpenClawWorld;
-  let gateway: RunningGateway;
-  let turn: AgentTurnResult;
-  let stop: GatewayStopResult;
-  const LEAD_MARKER = "[[sim:spawn";
-
-  /** Lead requests carry the lead's original message; the announce run carries the announce text. */
-  const isLead = (r: RecordedRequest) => userMessages(r).some((m) => m.includes(LEAD_MARKER));
-  const isAnnounce = (r: RecordedRequest) => r.policy === "announce";
-  const childRequests = () => sim.chatRequests().filter((r) => !isLead(r) && !isAnnounce(r));
-
+  let s: GatewayScenario;
   beforeAll(async () => {
-    sim = await startSimulator({ generation: "headers" });
-    world = await createOpenClawEnv({ name: "gateway", gateway: true, pluginConfig: { baseUrl: sim.baseUrl } });
-    gateway = await timed("(d) gateway start (until [gateway] ready)", () => startGateway(world));
-    turn = await timed("(d) gateway agent turn (lead run)", () =>
-      gateway.runAgent({
-        message: `Delegate this to a helper. ${LEAD_MARKER} Read hello.txt and report its contents.]]`,
-      }),
-    );
-    // The CLI returns after the lead run; the child run and the parent's announce run follow.
-    await timed("(d) wait for child + announce runs", () =>
-      sim
-        .waitFor(
-          () => {
-            const child = childRequests();
-            const childDone = child.some((r) => r.toolCalls.length === 0 && r.status === 200);
-            return childDone && sim.chatRequests().some(isAnnounce);
-          },
-          90_000,
-          "the subagent's requests and the announce run",
-        )
-        .catch((error: unknown) => {
-          throw new Error(`${String(error)}\ngateway log tail:\n${tail(gateway.logs(), 40)}`);
-        }),
-    );
-    // Let the announce run finish its last request before stopping.
-    await sim.waitFor(() => sim.chatRequests().every((r) => r.finishedAt !== undefined), 10_000, "in-flight requests");
-    stop = await timed("(d) gateway stop (SIGTERM → exit)", () => gateway.stop({ graceMs: 15_000 }));
+    s = await unwrap(d);
   });
 
-  afterAll(async () => {
-    await world?.dispose();
-    await sim?.close();
+  const leadSession = () => s.sim.chatRequests().filter(inLeadSession);
+  const child = () => s.sim.chatRequests().filter((r) => !inLeadSession(r));
+  const table = () =>
+    s.sim
+      .chatRequests()
+      .map((r) => `#${r.index} ${r.status} ${inLeadSession(r) ? "lead-session" : "child"} ${r.policy ?? ""}`)
+      .join("\n");
+
+  it("the Gateway-backed agent command completes the lead run, which spawned through the tool bridge", () => {
+    keepOnFailure(s.world);
+    expect(s.turn.exitCode, explain(s.turn, s.world, s.sim)).toBe(0);
+    expect((s.turn.json as { status?: unknown } | undefined)?.status, explain(s.turn, s.world, s.sim)).toBe("ok");
+    const first = leadSession()[0];
+    expect(first?.toolCalls.map((call) => call.name), table()).toEqual(["tool_call"]);
+    expect(JSON.parse(first?.toolCalls[0]?.arguments ?? "{}")).toMatchObject({ id: "sessions_spawn" });
   });
 
-  it("the Gateway-backed agent command completes the lead run", () => {
-    keepOnFailure(world);
-    expect(turn.exitCode, explain(turn, world, sim)).toBe(0);
-    expect((turn.json as { status?: unknown } | undefined)?.status, explain(turn, world, sim)).toBe("ok");
-    const lead = sim.chatRequests().filter(isLead);
-    expect(lead[0]?.toolCalls.map((c) => c.name)).toEqual(["tool_call"]);
-    expect(JSON.parse(lead[0]?.toolCalls[0]?.arguments ?? "{}")).toMatchObject({ id: "sessions_spawn" });
+  it("the child run read hello.txt; its first user message starts with [Subagent Context]", () => {
+    keepOnFailure(s.world);
+    const requests = child();
+    expect(requests.map((r) => r.toolCalls.map((call) => call.name)), table()).toEqual([["read"], []]);
+    for (const req of requests) {
+      // OpenClaw prefixes user text with a timestamp envelope: "[Sat 2026-11-21 09:31 UTC] [Subagent Context] …".
+      const first = userMessages(req)[0] ?? "";
+      expect(first.replace(/^\[[^\]\n]{1,80}\]\s*/, "").startsWith("[Subagent Context]"), first.slice(0, 200)).toBe(true);
+    }
+    expect(requests.at(-1)?.responseText).toContain(WORKSPACE_FILE_CONTENT);
   });
 
-  it("the child run reached the sim, its first user message starting with [Subagent Context]", () => {
-    keepOnFailure(world);
-    const child = childRequests();
-    expect(child.length, sim.summary()).toBeGreaterThanOrEqual(2);
-    for (const req of child) expect(userMessages(req)[0]?.trimStart().startsWith("[Subagent Context]")).toBe(true);
-    expect(child[0]?.toolCalls.map((c) => c.name)).toEqual(["read"]);
-    expect(child.at(-1)?.responseText).toContain(WORKSPACE_FILE_CONTENT);
-  });
-
-  it("lead, child and announce made the expected chat requests, all answered", () => {
-    keepOnFailure(world);
-    const chats = sim.chatRequests();
-    const summary = chats.map((r) => `${r.index} ${r.status} ${r.policy ?? ""}`).join("\n");
-    expect(chats.filter(isLead).length, summary).toBe(2);
-    expect(chats.filter(isAnnounce).length, summary).toBeGreaterThanOrEqual(1);
-    expect(chats.length, summary).toBeGreaterThanOrEqual(5);
+  it("the announce reached the lead's session; every request answered 200 with bearer and x-request-id", () => {
+    keepOnFailure(s.world);
+    const lead = leadSession();
+    // 2 lead requests + 1 announce-run request; when the child finishes before the lead's second
+    // model call, OpenClaw folds the announce into that call instead (seen under CPU load).
+    expect(lead.length, table()).toBeGreaterThanOrEqual(2);
+    expect(lead.length, table()).toBeLessThanOrEqual(3);
+    expect(lead.filter(carriesAnnounce).length, table()).toBe(1);
+    const chats = s.sim.chatRequests();
     for (const req of chats) {
-      expect(req.status, summary).toBe(200);
+      expect(req.status, table()).toBe(200);
       expect(req.headers.authorization).toBe("Bearer dynamo-local");
       expect(req.headers["x-request-id"]).toMatch(/\S/);
     }
+    expect(new Set(chats.map((r) => r.headers["x-request-id"])).size).toBe(chats.length);
   });
 
-  it("the Gateway stops cleanly within 10 s of SIGTERM", () => {
-    keepOnFailure(world);
-    expect(stop.graceful, tail(gateway.logs(), 40)).toBe(true);
-    expect(stop.stopMs).toBeLessThan(10_000);
-    expect(stop.exitCode, tail(gateway.logs(), 40)).toBe(0);
+  it("the Gateway exits cleanly within 10 s of SIGTERM", () => {
+    keepOnFailure(s.world);
+    expect(s.stop, tail(s.gateway.logs(), 40)).toMatchObject({ graceful: true, exitCode: 0 });
+    expect(s.stop.stopMs, tail(s.gateway.logs(), 40)).toBeLessThan(10_000);
   });
 });

@@ -16,7 +16,7 @@ const LEAD_SESSION = "0b7d2f4e-5a61-4c1e-9f0e-3d2a1b4c5d6e";
 const CHILD_UUID = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
 const CHILD_KEY = `agent:main:subagent:${CHILD_UUID}`;
 const CHILD_SESSION = "11111111-2222-4333-8444-555555555555";
-/** OpenClaw's own diagnostic trace context, present on every agent/tool ctx; the plugin ignores it. */
+/** OpenClaw's own diagnostic trace context, present on every agent/tool ctx; a root run adopts its trace id. */
 const OPENCLAW_TRACE = { traceId: "aaaabbbbccccddddeeeeffff00001111", spanId: "1234567890abcdef", traceFlags: "01" };
 
 type Ctx = HookCtx & Record<string, unknown>;
