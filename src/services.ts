@@ -93,6 +93,16 @@ function createServices(runtime: PluginRuntime): Services {
 
   let lastError: string | undefined;
   let shutdownPromise: Promise<void> | undefined;
+  /** Closes / finalizes every open Dynamo session within `timeout`; reports the ones Dynamo left unanswered. */
+  const terminateSessions = async (reason: string, timeout: number) => {
+    if (!sessions || (await withTimeout(sessions.terminateAll(), timeout)) === "flushed") return;
+    const pending = sessions.pendingTerminations();
+    if (pending.length === 0) return;
+    log.warn(
+      `Dynamo session close / session-final requests still unanswered at ${reason} for ${pending.join(", ")}; ` +
+        `Dynamo's idle timeout will free ${pending.length === 1 ? "that session" : "those sessions"}.`,
+    );
+  };
   const flush = async () => {
     const timeout = config.flushTimeoutMs;
     await Promise.all([tracing.flush(timeout), relay ? withTimeout(relay.forceFlush(), timeout) : undefined]);
@@ -118,17 +128,16 @@ function createServices(runtime: PluginRuntime): Services {
     shutdown(reason) {
       shutdownPromise ??= (async () => {
         const timeout = config.flushTimeoutMs;
+        // End every open span first (their exports and relay records are queued synchronously), then
+        // close Dynamo sessions, export and relay side by side: the stop takes one flush bound, not
+        // the sum of three (OpenClaw gives gateway_stop 5 s, openclaw-plugin-sdk.md §8.2). The relay
+        // reports its counters itself when it closes (one line, with the endpoint).
         tree.closeAll();
-        await withTimeout(sessions?.terminateAll() ?? Promise.resolve(), timeout);
-        await tracing.shutdown(timeout);
-        if (relay) {
-          await withTimeout(relay.shutdown(), timeout);
-          const counters = relay.status();
-          log.info(
-            `tool-event relay (${reason}): ${counters.sent} sent, ${counters.dropped} dropped, ` +
-              `${counters.errors} errors, ${counters.undelivered} undelivered.`,
-          );
-        }
+        await Promise.all([
+          terminateSessions(reason, timeout),
+          tracing.shutdown(timeout),
+          relay ? withTimeout(relay.shutdown(), timeout) : undefined,
+        ]);
       })();
       return shutdownPromise;
     },

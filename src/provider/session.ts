@@ -50,7 +50,8 @@ export interface DynamoSessionsOptions {
 export class DynamoSessions {
   private readonly chains = new Map<string, ChainState>();
   private readonly options: DynamoSessionsOptions;
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Terminal requests on the wire → the trajectory id each one ends. */
+  private readonly inFlight = new Map<Promise<void>, string>();
   readonly counters: SessionCounters = { opened: 0, closed: 0, finals: 0, failed: 0 };
 
   constructor(options: DynamoSessionsOptions) {
@@ -103,7 +104,12 @@ export class DynamoSessions {
 
   /** Resolves when every terminal request sent so far has finished. */
   async settled(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.keys()]);
+  }
+
+  /** Trajectory ids whose close / session-final request has not finished yet. */
+  pendingTerminations(): string[] {
+    return [...this.inFlight.values()];
   }
 
   openChains(): Array<{ trajectoryId: string; protocol: DynamoProtocol; runKind: string }> {
@@ -134,7 +140,7 @@ export class DynamoSessions {
     chain.terminated = true;
     const request =
       chain.protocol === "nvext" ? this.send(chain.run, "close") : this.send(chain.run, "final");
-    this.inFlight.add(request);
+    this.inFlight.set(request, trajectoryId);
     void request.finally(() => this.inFlight.delete(request));
   }
 

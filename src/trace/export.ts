@@ -25,6 +25,7 @@ import {
 import type { DynamoPluginConfig } from "../types.ts";
 import { OPENINFERENCE } from "./attributes.ts";
 import { ReservableIdGenerator } from "./id-generator.ts";
+import { SecretRedactingProcessor, secretsOf } from "./redact.ts";
 
 export const TRACER_NAME = "openclaw-dynamo";
 export const PLUGIN_VERSION: string = readPluginVersion();
@@ -62,10 +63,13 @@ export interface Log {
 export function createTracing(config: DynamoPluginConfig, log: Log, extraProcessors: SpanProcessor[] = []): Tracing {
   const idGenerator = new ReservableIdGenerator();
   const status: ExporterStatus = { enabled: false, exported: 0, failed: 0, ended: 0 };
-  const processors: SpanProcessor[] = [...extraProcessors];
+  // First: every later processor (the relay, the exporter) sees spans with the known secrets replaced.
+  const secrets = secretsOf(config);
+  const processors: SpanProcessor[] = [...(secrets.length > 0 ? [new SecretRedactingProcessor(secrets)] : []), ...extraProcessors];
   if (config.otlpEndpoint && !config.sdkDisabled) {
     status.enabled = true;
-    status.endpoint = config.otlpEndpoint;
+    // Shown in status and log lines: without credentials a URL may carry (user:password@, ?token=).
+    status.endpoint = displayUrl(config.otlpEndpoint);
     status.protocol = config.otlpProtocol;
     const exporter = new CountingExporter(createOtlpExporter(config), status, log);
     processors.push(new EndCountingProcessor(status));
@@ -124,6 +128,16 @@ function createOtlpExporter(config: DynamoPluginConfig): SpanExporter {
   // `exporter-trace-otlp-http` only speaks OTLP/JSON; protobuf (the default, and all Phoenix
   // accepts) needs the proto exporter (otel-conventions.md §6).
   return config.otlpProtocol === "http/json" ? new OTLPJsonTraceExporter(options) : new OTLPProtoTraceExporter(options);
+}
+
+/** `url` without userinfo, and with any query replaced by `?…`. */
+function displayUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}${parsed.search ? "?…" : ""}`;
+  } catch {
+    return "the configured OTLP endpoint";
+  }
 }
 
 function resourceAttributes(config: DynamoPluginConfig): Record<string, string> {

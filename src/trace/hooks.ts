@@ -44,7 +44,7 @@ export const RUN_START_HOOKS = [
 ] as const;
 
 export function onRunStart(tree: SpanTree, event: HookEvent, ctx: HookCtx): void {
-  tree.ensureRun(runRefOf(event, ctx));
+  tree.noteRunStart(runRefOf(event, ctx));
 }
 
 export function onLlmInput(tree: SpanTree, event: HookEvent, ctx: HookCtx): void {

@@ -119,6 +119,8 @@ export class SpanTree {
   private readonly runs: BoundedMap<string, AgentRun>;
   private readonly latestRunBySession = new BoundedMap<string, AgentRun>({ capacity: 10_000, ttlMs: TTL_MS });
   private readonly latestRunBySessionId = new BoundedMap<string, AgentRun>({ capacity: 10_000, ttlMs: TTL_MS });
+  /** Runs whose first hooks arrived without OpenClaw's trace id: when and what was seen. */
+  private readonly pendingStarts = new BoundedMap<string, { seenAt: number; ref: RunRef }>({ capacity: 10_000, ttlMs: TTL_MS });
   /** OpenClaw trace ids already used for a top-level run's trace. */
   private readonly adoptedTraceIds = new BoundedMap<string, string>({ capacity: 10_000, ttlMs: TTL_MS });
   // Requests and tool calls whose end hook never arrives are ended when evicted, so no span is lost.
@@ -186,14 +188,35 @@ export class SpanTree {
       }
       return existing;
     }
-    const run = this.startRun(runId, ref);
+    const pending = this.pendingStarts.get(runId);
+    if (pending) this.pendingStarts.delete(runId);
+    const run = this.startRun(runId, pending ? mergeRefs(ref, pending.ref) : ref, pending?.seenAt);
     this.runs.set(runId, run);
     if (run.sessionKey) this.latestRunBySession.set(run.sessionKey, run);
     if (run.sessionId) this.latestRunBySessionId.set(run.sessionId, run);
     return run;
   }
 
+  /**
+   * A run-start hook. OpenClaw 2026.9.6 passes no `ctx.trace` to the first ones (`before_agent_reply`,
+   * `before_model_resolve`), and a root agent span must know OpenClaw's trace id before it starts
+   * (see `startRun`); so without it only the time is noted, and the span starts at that time when a
+   * later hook of the run arrives.
+   */
+  noteRunStart(ref: RunRef, now: number = Date.now()): void {
+    const runId = ref.runId;
+    if (!runId) return;
+    if (this.runs.has(runId) || ref.openclawTraceId) {
+      this.ensureRun(ref);
+      return;
+    }
+    const pending = this.pendingStarts.get(runId);
+    this.pendingStarts.set(runId, pending ? { seenAt: pending.seenAt, ref: mergeRefs(ref, pending.ref) } : { seenAt: now, ref });
+  }
+
   endRun(runId: string, outcome: { success?: boolean; error?: unknown; finalText?: string }): AgentRun | undefined {
+    // A run that never got past its first hooks still gets its (short) span.
+    if (this.pendingStarts.has(runId)) this.ensureRun({ runId });
     const run = this.runs.get(runId);
     if (!run || run.ended) return run;
     if (outcome.finalText !== undefined && this.config.capture.completions) {
@@ -216,10 +239,14 @@ export class SpanTree {
     run.span.setAttribute(OPENINFERENCE.INPUT_VALUE, truncate(textOf(prompt), this.config.capture.maxChars));
   }
 
-  /** Starts the `chat` span of one model request (idempotent per call id). */
+  /**
+   * Starts the `chat` span of one model request (idempotent per call id while it is open). OpenClaw
+   * resends a failed request with the same call id (its same-model retry after a 5xx, a reset or a
+   * malformed stream), so a call id whose span already ended starts a new span for the new request.
+   */
   startChat(callId: string, ref: RunRef & { model: string; serverAddress?: string; serverPort?: number }): ChatCall | undefined {
     const existing = this.chats.get(callId);
-    if (existing) return existing;
+    if (existing && !existing.ended) return existing;
     const run = this.ensureRun({ ...ref, runId: ref.runId ?? this.runIdOfCall(callId) });
     if (!run) return undefined;
     run.lastModel = ref.model;
@@ -450,7 +477,7 @@ export class SpanTree {
     return [...this.runs.values()].filter((run) => !run.ended);
   }
 
-  private startRun(runId: string, ref: RunRef): AgentRun {
+  private startRun(runId: string, ref: RunRef, startTime?: number): AgentRun {
     const kind = this.classify(runId, ref.sessionKey);
     const agentId = ref.agentId ?? agentIdOfSessionKey(ref.sessionKey) ?? "main";
     let parentContext: Context = ROOT_CONTEXT;
@@ -503,6 +530,7 @@ export class SpanTree {
           ...(ref.provider ? { [GEN_AI.PROVIDER_NAME]: ref.provider } : {}),
         },
         ...(links ? { links } : {}),
+        ...(startTime !== undefined ? { startTime } : {}),
       },
       parentContext,
     );
@@ -580,6 +608,19 @@ export class SpanTree {
   }
 }
 
+/** `ref` with the gaps filled from `earlier` (what earlier hooks of the same run said). */
+function mergeRefs(ref: RunRef, earlier: RunRef): RunRef {
+  return {
+    runId: ref.runId ?? earlier.runId,
+    sessionKey: ref.sessionKey ?? earlier.sessionKey,
+    sessionId: ref.sessionId ?? earlier.sessionId,
+    agentId: ref.agentId ?? earlier.agentId,
+    provider: ref.provider ?? earlier.provider,
+    model: ref.model ?? earlier.model,
+    openclawTraceId: ref.openclawTraceId ?? earlier.openclawTraceId,
+  };
+}
+
 function toolKey(runId: string, toolCallId: string): string {
   return `${runId}|${toolCallId}`;
 }
@@ -603,11 +644,15 @@ function errorMessage(error: unknown): string | undefined {
   return typeof message === "string" ? message : safeJson(error);
 }
 
-/** Tools report some failures in the result (`{status: "error"}` / `isError`) rather than `error`. */
+/**
+ * Tools report some failures in the result (`{status: "error"}` / `isError`) rather than `error`.
+ * An `isError` result's text is the tool result itself: it reaches a span only through result
+ * capture (`gen_ai.tool.call.result`), never through the span status (SPEC §2: capture off by default).
+ */
 function resultError(result: unknown): unknown {
   if (!result || typeof result !== "object") return undefined;
   const r = result as { isError?: unknown; details?: { status?: unknown; error?: unknown } };
-  if (r.isError === true) return textOf(result) || "tool reported an error";
+  if (r.isError === true) return "tool reported an error";
   if (r.details?.status === "error") return r.details.error ?? "tool reported an error";
   return undefined;
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 // Dynamo session lifecycle against the simulated Dynamo (both generations): the nvext close
 // request (dynamo-wire.md §2.3), the headers session-final request (§3.2), idempotence, failures
 // and counters.
@@ -46,7 +47,8 @@ function runs(): { tree: SpanTree; lead: AgentRun; child: AgentRun } {
   const idGenerator = new ReservableIdGenerator();
   provider = new TracerProvider({ idGenerator });
   const tree = new SpanTree({ tracer: provider.getTracer("test"), idGenerator, config });
-  const ctx = (runId: string, sessionKey: string, sessionId: string) => ({ runId, agentId: "main", sessionKey, sessionId, modelProviderId: "dynamo", modelId: "mock-model" });
+  // Like OpenClaw's before_prompt_build: the ctx carries OpenClaw's trace context.
+  const ctx = (runId: string, sessionKey: string, sessionId: string) => ({ runId, agentId: "main", sessionKey, sessionId, modelProviderId: "dynamo", modelId: "mock-model", trace: { traceId: randomBytes(16).toString("hex") } });
   hooks.onRunStart(tree, {}, ctx("R1", LEAD_KEY, LEAD_SESSION));
   hooks.onBeforeToolCall(tree, { toolName: "tool_call", params: { id: "sessions_spawn", args: {} }, runId: "R1", toolCallId: "call_1" }, ctx("R1", LEAD_KEY, LEAD_SESSION));
   hooks.onSubagentSpawned(tree, { runId: CHILD_RUN, childSessionKey: CHILD_KEY }, { runId: CHILD_RUN, childSessionKey: CHILD_KEY, requesterSessionKey: LEAD_KEY });

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 // The provider's request path: createStreamWrapper around a fake inner StreamFn that behaves like
 // OpenClaw's transport (openclaw-plugin-sdk.md §7): it applies `onPayload` to build the body and
 // returns an async-iterable event stream with `result()`; a non-2xx answer is a single `error` event.
@@ -185,7 +186,8 @@ function setup(pluginConfig: Record<string, unknown> = {}, answer: (call: InnerC
 type Setup = ReturnType<typeof setup>;
 
 function startRun(tree: SpanTree, runId: string, sessionKey = LEAD_KEY, sessionId = LEAD_SESSION) {
-  const ctx = { runId, agentId: "main", sessionKey, sessionId, modelProviderId: "dynamo", modelId: MODEL_ID };
+  // Like OpenClaw's later run-start hooks: the ctx carries OpenClaw's trace context.
+  const ctx = { runId, agentId: "main", sessionKey, sessionId, modelProviderId: "dynamo", modelId: MODEL_ID, trace: { traceId: randomBytes(16).toString("hex") } };
   for (const name of hooks.RUN_START_HOOKS) hooks.onRunStart(tree, { prompt: "hi" }, ctx);
 }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 // Bounded correlation state: BoundedMap itself, and the span tree's maps under runs whose end hook
 // never arrives (a long-lived Gateway must not leak memory or lose spans).
 import { trace } from "@opentelemetry/api";
@@ -103,7 +104,7 @@ describe("span tree state stays bounded", () => {
     return { tree, ended, endedRuns };
   }
 
-  const ctx = (runId: string, n = 0) => ({ runId, agentId: "main", sessionKey: `agent:main:s${n}`, sessionId: `session-${n}` });
+  const ctx = (runId: string, n = 0) => ({ runId, agentId: "main", sessionKey: `agent:main:s${n}`, sessionId: `session-${n}`, trace: { traceId: randomBytes(16).toString("hex") } });
   const start = (tree: SpanTree, runId: string, n = 0) => hooks.onRunStart(tree, { prompt: "hi" }, ctx(runId, n));
   const agentEnded = (ended: ReadableSpan[], runId: string) =>
     ended.filter((span) => span.name === "invoke_agent main" && span.attributes["openclaw.run.id"] === runId);

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 // Inbound trace context from the environment (SPEC §3.3, otel-conventions.md §4–§5) and the
 // outbound context handed to `exec` commands through `resolve_exec_env` (openclaw-plugin-sdk.md §10).
 import { SpanKind, TraceFlags } from "@opentelemetry/api";
@@ -62,7 +63,8 @@ function setup(pluginConfig: Record<string, unknown> = {}, options: Partial<Span
 }
 
 function agentCtx(runId: string, sessionKey = LEAD_KEY): Ctx {
-  return { runId, agentId: "main", sessionKey, sessionId: SESSION, modelProviderId: "dynamo", modelId: "mock-model", trigger: "user" };
+  // Like OpenClaw's later run-start hooks, which carry OpenClaw's trace context.
+  return { runId, agentId: "main", sessionKey, sessionId: SESSION, modelProviderId: "dynamo", modelId: "mock-model", trigger: "user", trace: { traceId: randomBytes(16).toString("hex") } };
 }
 
 function startRun(tree: SpanTree, runId: string, sessionKey = LEAD_KEY) {

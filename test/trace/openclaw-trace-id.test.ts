@@ -52,3 +52,27 @@ it("invalid or all-zero OpenClaw trace ids are not adopted", () => {
   expect(tree.getRun("r1")!.spanContext.traceId).not.toBe("0".repeat(32));
   expect(tree.getRun("r2")!.spanContext.traceId).toMatch(/^[0-9a-f]{32}$/);
 });
+
+it("a run whose first hooks carry no ctx.trace starts at the first hook, in the trace a later hook names", () => {
+  const { tree, exporter } = setup();
+  const { trace: _omit, ...noTrace } = ctx("r1", UPSTREAM);
+  hooks.onRunStart(tree, {}, noTrace); // before_agent_reply: no ctx.trace in OpenClaw 2026.9.6
+  const firstSeen = Date.now();
+  expect(tree.getRun("r1")).toBeUndefined();
+  hooks.onRunStart(tree, {}, ctx("r1", UPSTREAM)); // before_prompt_build: ctx.trace present
+  const run = tree.getRun("r1")!;
+  expect(run.spanContext.traceId).toBe(UPSTREAM);
+  expect(run.sessionKey).toBe("agent:main:main");
+  tree.endRun("r1", { success: true });
+  const [span] = exporter.getFinishedSpans();
+  const startMs = span!.startTime[0] * 1000 + span!.startTime[1] / 1e6;
+  expect(startMs).toBeLessThanOrEqual(firstSeen);
+});
+
+it("a run that ends before any hook named its trace still gets its span", () => {
+  const { tree, exporter } = setup();
+  const { trace: _omit, ...noTrace } = ctx("r1", UPSTREAM);
+  hooks.onRunStart(tree, {}, noTrace);
+  hooks.onAgentEnd(tree, { success: true }, noTrace);
+  expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(["invoke_agent main"]);
+});

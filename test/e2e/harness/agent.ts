@@ -3,8 +3,10 @@ import { parseJsonOutput, type CliResult, type OpenClawWorld } from "./world.ts"
 
 export interface AgentTurnOptions {
   message: string;
-  /** Model id without the provider prefix (default: the world's model). */
+  /** Model id without the provider prefix (default: the world's model); sent as `dynamo/<model>`. */
   model?: string;
+  /** Full `provider/model` ref instead (e.g. a control run against a non-plugin provider). */
+  modelRef?: string;
   sessionId?: string;
   /** Kill the process group after this long (default 120 s). */
   timeoutMs?: number;
@@ -32,7 +34,8 @@ export interface AgentTurnResult {
 function turnArgs(world: OpenClawWorld, options: AgentTurnOptions, local: boolean): string[] {
   const args = ["agent"];
   if (local) args.push("--local");
-  args.push("--agent", "main", "--message", options.message, "--model", `dynamo/${options.model ?? world.model}`);
+  const modelRef = options.modelRef ?? `dynamo/${options.model ?? world.model}`;
+  args.push("--agent", "main", "--message", options.message, "--model", modelRef);
   if (options.sessionId) args.push("--session-id", options.sessionId);
   args.push("--json");
   return args;

@@ -87,7 +87,10 @@ export function parseLogFile(text: string): LogEntry[] {
   return entries;
 }
 
-/** Log-file entries that mention `needle` (default "dynamo") in their text or subsystem. */
-export function pluginLogEntries(logFileText: string, needle = "dynamo"): LogEntry[] {
+/**
+ * Log-file entries that mention `needle` in their text or subsystem. The plugin tags its own lines
+ * `[dynamo] …` (src/runtime.ts); pass "dynamo" to also get OpenClaw's lines about the plugin.
+ */
+export function pluginLogEntries(logFileText: string, needle = "[dynamo]"): LogEntry[] {
   return parseLogFile(logFileText).filter((e) => e.text.includes(needle) || (e.subsystem ?? "").includes(needle));
 }

@@ -18,10 +18,20 @@ let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  // Synchronous only: `exit` handlers cannot await.
-  process.on("exit", () => {
+  const killAll = () => {
     for (const pgid of live) signalGroup(pgid, "SIGKILL");
-  });
+  };
+  // Synchronous only: `exit` handlers cannot await.
+  process.on("exit", killAll);
+  // A signal's default action ends the process without an `exit` event; kill our groups first,
+  // then re-raise with the default action (unless someone else handles the signal).
+  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+    const onSignal = () => {
+      killAll();
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.once(signal, onSignal);
+  }
 }
 
 /** Signal a whole process group we started; false when it no longer exists. */
