@@ -76,6 +76,9 @@ function registerHooks(api: OpenClawPluginApi, runtime: PluginRuntime, services:
     );
     await Promise.all([services.flush(), sessions?.settled()]);
   });
+  on("gateway_start", () => {
+    runtime.services.set("gateway", true);
+  });
   on("gateway_stop", () => services.shutdown("gateway stop"));
 }
 
@@ -98,6 +101,9 @@ function registerStatusMethod(api: OpenClawPluginApi, services: Services): void 
  * Process end: end open spans, terminate Dynamo sessions, flush (each step bounded). Installed once.
  * A one-shot CLI interrupted with SIGTERM/SIGINT mid-run still exports what it has; the signal is
  * then re-raised so OpenClaw's own handling (or Node's default) decides how the process ends.
+ * A Gateway is different: on SIGTERM it drains its active runs (minutes, if need be) and then fires
+ * `gateway_stop`, where the plugin shuts down. Shutting down at the signal would close the relay,
+ * the exporter and the Dynamo sessions under the runs still draining, so there it only flushes.
  */
 function registerLifecycle(runtime: PluginRuntime, services: Services): void {
   if (runtime.services.has("lifecycle")) return;
@@ -108,6 +114,10 @@ function registerLifecycle(runtime: PluginRuntime, services: Services): void {
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     const onSignal = () => {
       const othersListening = process.listenerCount(signal) > 0;
+      if (othersListening && runtime.services.get("gateway") === true) {
+        void services.flush();
+        return;
+      }
       void services.shutdown(signal).finally(() => {
         // With no other handler Node would have exited at once: do that now, after the flush.
         if (!othersListening) process.kill(process.pid, signal);

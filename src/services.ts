@@ -13,6 +13,7 @@ import { readInboundContext } from "./trace/inbound.ts";
 import { processRole } from "./trace/process-role.ts";
 import { SpanTree } from "./trace/span-tree.ts";
 import type { PluginRuntime } from "./runtime.ts";
+import type { DynamoPluginConfig } from "./types.ts";
 import { service } from "./runtime.ts";
 
 export interface Services {
@@ -105,7 +106,28 @@ function createServices(runtime: PluginRuntime): Services {
   };
   const flush = async () => {
     const timeout = config.flushTimeoutMs;
-    await Promise.all([tracing.flush(timeout), relay ? withTimeout(relay.forceFlush(), timeout) : undefined]);
+    const [spans] = await Promise.all([tracing.flush(timeout), relay ? withTimeout(relay.forceFlush(), timeout) : undefined]);
+    // A collector that does not answer and a Dynamo that is not listening are causes reported once,
+    // when a flush cannot deliver: a one-shot CLI may exit without ever reaching shutdown's report.
+    // (A Gateway lives on: there the exporter reports the failure itself, and shutdown the totals.)
+    const exporter = tracing.exporter;
+    const unconfirmed = exporter.ended - exporter.exported - exporter.failed;
+    if (spans === "timeout" && exporter.enabled && unconfirmed > 0 && runtime.services.get("gateway") !== true) {
+      runtime.warnOnce(
+        "otlp-unconfirmed",
+        `OTLP export to ${exporter.endpoint}: ${unconfirmed} span(s) not confirmed within ${timeout} ms (is the collector answering?); ` +
+          `they are counted in dynamo.status, and whatever is still unsent when OpenClaw exits is lost.`,
+      );
+    }
+    const counters = relay?.status();
+    if (relay && counters && counters.pending > 0 && !counters.connected) {
+      runtime.warnOnce(
+        "relay-undelivered",
+        `Dynamo tool-event relay: ${counters.pending} event(s) not delivered to ${counters.endpoint} within ${timeout} ms ` +
+          `(is Dynamo listening there?); they stay queued (up to ${config.toolEventsQueueCapacity}), are counted in dynamo.status, ` +
+          `and whatever is still queued when OpenClaw exits is lost.`,
+      );
+    }
   };
 
   return {
@@ -142,16 +164,50 @@ function createServices(runtime: PluginRuntime): Services {
       return shutdownPromise;
     },
     status() {
+      // Any operator.read client may call dynamo.status: no credentials in URLs, no API key or OTLP header values.
+      const scrub = scrubber(config);
+      const relayStatus = relay?.status();
+      const exporter = tracing.exporter;
       return {
         agentTrace: config.agentTrace,
         protocol: protocols ? { setting: protocols.setting, inUse: protocols.current, fallbacks: protocols.fallbacks } : undefined,
         openSessions: sessions?.openChains() ?? [],
         sessionRequests: sessions ? { ...sessions.counters } : undefined,
-        relay: relay?.status(),
-        exporter: { ...tracing.exporter },
+        relay: relayStatus && {
+          ...relayStatus,
+          endpoint: scrub(relayStatus.endpoint),
+          ...(relayStatus.lastError === undefined ? {} : { lastError: scrub(relayStatus.lastError) }),
+        },
+        exporter: {
+          ...exporter,
+          ...(exporter.endpoint === undefined ? {} : { endpoint: scrub(exporter.endpoint) }),
+          ...(exporter.lastError === undefined ? {} : { lastError: scrub(exporter.lastError) }),
+        },
         spanTree: tree.sizes,
-        lastError: lastError ?? relay?.status().lastError ?? tracing.exporter.lastError,
+        lastError: mapDefined(lastError ?? relayStatus?.lastError ?? exporter.lastError, scrub),
       };
     },
+  };
+}
+
+const mapDefined = (value: string | undefined, fn: (text: string) => string): string | undefined =>
+  value === undefined ? undefined : fn(value);
+
+/**
+ * Text safe to show in the status: URL user-info and query values become `[redacted]` (an OTLP
+ * endpoint like `https://user:token@host/v1/traces?api_key=…`), as do the user's API key and the
+ * OTLP header values wherever they appear (an error message that echoes them).
+ */
+function scrubber(config: Pick<DynamoPluginConfig, "apiKey" | "apiKeyFromUser" | "otlpHeaders">): (text: string) => string {
+  const secrets = [config.apiKeyFromUser ? config.apiKey : "", ...Object.values(config.otlpHeaders)]
+    .flatMap((value) => [value.trim(), /^\S+\s+(\S+)$/.exec(value.trim())?.[1] ?? ""])
+    .filter((value) => value.length >= 6)
+    .sort((a, b) => b.length - a.length);
+  return (text) => {
+    let out = text
+      .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, "$1[redacted]@")
+      .replace(/([?&][^=\s&#]+=)[^\s&#]+/g, "$1[redacted]");
+    for (const secret of secrets) out = out.split(secret).join("[redacted]");
+    return out;
   };
 }

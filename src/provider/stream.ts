@@ -29,6 +29,7 @@ type StreamEvent = StreamLike extends AsyncIterable<infer E> ? E : never;
 type AssistantMessage = Awaited<ReturnType<StreamLike["result"]>>;
 
 export const X_REQUEST_ID = "x-request-id";
+const AUTHORIZATION = "authorization";
 const TRACE_HEADERS = ["traceparent", "tracestate"];
 const traceContextPropagator = new W3CTraceContextPropagator();
 
@@ -78,8 +79,14 @@ function prepareRequest(
   const xRequestId = callerRequestId ?? (chat ? `${chat.spanContext.traceId}-${chat.spanContext.spanId}` : randomUUID());
   chat?.span.setAttribute(DYNAMO.X_REQUEST_ID, xRequestId);
 
-  const baseHeaders = withoutHeaders(options?.headers, [X_REQUEST_ID, ...(chat ? TRACE_HEADERS : []), ...IDENTITY_HEADERS]);
+  const replaced = [X_REQUEST_ID, ...(chat ? TRACE_HEADERS : []), ...IDENTITY_HEADERS];
+  if (config.apiKeyFromUser) replaced.push(AUTHORIZATION);
+  const baseHeaders = withoutHeaders(options?.headers, replaced);
   baseHeaders[X_REQUEST_ID] = xRequestId;
+  // OpenClaw 2026.9.6 authenticates with the key it resolved from the env var (`dynamo-local` when
+  // the user set none) and ignores `options.apiKey`; a key from the configuration goes in the header.
+  // It is not exported into process.env, where every command the exec tool starts would inherit it.
+  if (config.apiKeyFromUser) baseHeaders[AUTHORIZATION] = `Bearer ${config.apiKey}`;
   if (chat) traceContextPropagator.inject(trace.setSpan(ROOT_CONTEXT, chat.span), baseHeaders, headerSetter);
 
   const identity = config.agentTrace && chat ? chat.run : undefined;
@@ -88,8 +95,6 @@ function prepareRequest(
     const out: StreamOptions = {
       ...options,
       headers,
-      // A key from plugin config is applied here rather than exported into process.env, where
-      // every command the exec tool starts would inherit it.
       ...(config.apiKeyFromUser ? { apiKey: config.apiKey } : {}),
     };
     if (!identity) return out;
@@ -219,7 +224,15 @@ function withNvextFallback(
       }
     },
     async result() {
-      return (await decide()).stream.result();
+      let decision: Awaited<ReturnType<typeof decide>>;
+      try {
+        decision = await decide();
+      } catch {
+        // Reading the first event failed: the iteration reports that error; the result is the
+        // first attempt's own, exactly as without the wrapper.
+        return (await firstAttempt).result();
+      }
+      return decision.stream.result();
     },
   } as StreamLike;
 }

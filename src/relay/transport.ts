@@ -6,8 +6,8 @@
  */
 import { Buffer } from "node:buffer";
 import { createRequire } from "node:module";
-import { Encoder } from "@msgpack/msgpack";
 import type * as Zmq from "zeromq";
+import { encodeRecord } from "./msgpack.ts";
 import { BoundedQueue } from "./queue.ts";
 import type { RelayCounters, RelayLogger, ToolEventRecord, ToolEventTransportOptions } from "./types.ts";
 
@@ -27,7 +27,6 @@ export class ToolEventTransport {
   private readonly capacity: number;
   private readonly queue: BoundedQueue<ToolEventRecord>;
   private readonly topicFrame: Buffer;
-  private readonly encoder = new Encoder({ ignoreUndefined: true });
   private readonly counts = { enqueued: 0, sent: 0, dropped: 0, errors: 0, undelivered: 0 };
   private readonly drainWaiters = new Set<(drained: boolean) => void>();
   private state: "idle" | "open" | "disabled" | "closed" = "idle";
@@ -170,7 +169,7 @@ export class ToolEventTransport {
         let frames: [Buffer, Buffer, Uint8Array];
         try {
           // The sequence is the count of sent messages: monotonic, and a retry keeps its number.
-          frames = [this.topicFrame, sequenceFrame(this.counts.sent), this.encoder.encode(this.queue.peek())];
+          frames = [this.topicFrame, sequenceFrame(this.counts.sent), encodeRecord(this.queue.peek())];
         } catch (error) {
           this.queue.shift();
           this.fail(error);
@@ -232,9 +231,11 @@ export class ToolEventTransport {
   }
 }
 
+/** 8-byte big-endian sequence (the same bytes as `writeBigUInt64BE`, without a BigInt per message). */
 function sequenceFrame(sequence: number): Buffer {
-  const frame = Buffer.alloc(8);
-  frame.writeBigUInt64BE(BigInt(sequence));
+  const frame = Buffer.allocUnsafe(8);
+  frame.writeUInt32BE(Math.floor(sequence / 4294967296), 0);
+  frame.writeUInt32BE(sequence >>> 0, 4);
   return frame;
 }
 

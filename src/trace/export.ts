@@ -74,13 +74,15 @@ export function createTracing(config: DynamoPluginConfig, log: Log, extraProcess
     const exporter = new CountingExporter(createOtlpExporter(config), status, log);
     processors.push(new EndCountingProcessor(status));
     processors.push(
-      new BatchSpanProcessor({
-        exporter,
-        maxQueueSize: 4096,
-        maxExportBatchSize: 512,
-        scheduledDelayMillis: 1000,
-        exportTimeoutMillis: config.otlpTimeoutMs,
-      }),
+      new DeferredEndProcessor(
+        new BatchSpanProcessor({
+          exporter,
+          maxQueueSize: 4096,
+          maxExportBatchSize: 512,
+          scheduledDelayMillis: 1000,
+          exportTimeoutMillis: config.otlpTimeoutMs,
+        }),
+      ),
     );
   } else if (config.sdkDisabled && config.otlpEndpoint) {
     log.info("OTEL_SDK_DISABLED is set: no spans are exported (Dynamo identity and the relay still work).");
@@ -94,7 +96,31 @@ export function createTracing(config: DynamoPluginConfig, log: Log, extraProcess
     spanProcessors: processors,
   });
   let shutdownPromise: Promise<void> | undefined;
-  const flush = (timeoutMs: number) => withTimeout(provider.forceFlush(), timeoutMs);
+  // One forceFlush at a time, later callers sharing the next one: each forceFlush exports every
+  // queued batch at once, so concurrent ones (every run's agent_end flushes; 64 runs ending together)
+  // exceed the OTLP exporter's concurrent-export limit, which fails those spans outright
+  // ("Concurrent export limit reached") although the collector is fine.
+  let flushing: Promise<void> | undefined;
+  let nextFlush: Promise<void> | undefined;
+  const forceFlush = (): Promise<void> => {
+    if (flushing === undefined) {
+      flushing = provider.forceFlush().then(
+        () => {
+          flushing = undefined;
+        },
+        () => {
+          flushing = undefined;
+        },
+      );
+      return flushing;
+    }
+    nextFlush ??= flushing.then(() => {
+      nextFlush = undefined;
+      return forceFlush();
+    });
+    return nextFlush;
+  };
+  const flush = (timeoutMs: number) => withTimeout(forceFlush(), timeoutMs);
   return {
     tracer: provider.getTracer(TRACER_NAME, PLUGIN_VERSION),
     provider,
@@ -181,6 +207,45 @@ class EndCountingProcessor implements SpanProcessor {
   async shutdown(): Promise<void> {}
 }
 
+/**
+ * Hands ended spans to the batch processor on the next turn of the event loop instead of inside
+ * `span.end()`. The BatchSpanProcessor exports as soon as its batch is full, synchronously: the
+ * 512th span to end paid for serializing all 512 (milliseconds) inside whichever OpenClaw hook
+ * ended it. Flush and shutdown hand over what is pending first, so what is exported is unchanged.
+ */
+class DeferredEndProcessor implements SpanProcessor {
+  private readonly inner: SpanProcessor;
+  private pending: ReadableSpan[] = [];
+  private scheduled = false;
+  constructor(inner: SpanProcessor) {
+    this.inner = inner;
+  }
+  onStart(span: Parameters<SpanProcessor["onStart"]>[0], parentContext: Parameters<SpanProcessor["onStart"]>[1]): void {
+    this.inner.onStart(span, parentContext);
+  }
+  onEnd(span: ReadableSpan): void {
+    this.pending.push(span);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.handOver());
+  }
+  forceFlush(): Promise<void> {
+    this.handOver();
+    return this.inner.forceFlush();
+  }
+  shutdown(): Promise<void> {
+    this.handOver();
+    return this.inner.shutdown();
+  }
+  private handOver(): void {
+    this.scheduled = false;
+    const spans = this.pending;
+    if (spans.length === 0) return;
+    this.pending = [];
+    for (const span of spans) this.inner.onEnd(span);
+  }
+}
+
 /** Wraps an OTLP exporter to count outcomes and log one line per distinct failure cause. */
 class CountingExporter implements SpanExporter {
   private readonly loggedCauses = new Set<string>();
@@ -234,11 +299,15 @@ export async function withTimeout(promise: Promise<unknown>, timeoutMs: number):
 }
 
 function readPluginVersion(): string {
-  try {
-    const require = createRequire(import.meta.url);
-    // src/trace/export.ts and dist/trace/export.js both sit two levels below the package root.
-    return (require("../../package.json") as { version?: string }).version ?? "0.0.0";
-  } catch {
-    return "0.0.0";
+  const require = createRequire(import.meta.url);
+  // src/trace/export.ts sits two levels below the package root, the bundled dist/index.js one.
+  for (const candidate of ["../../package.json", "../package.json"]) {
+    try {
+      const pkg = require(candidate) as { name?: string; version?: string };
+      if (pkg.name === "openclaw-dynamo" && pkg.version) return pkg.version;
+    } catch {
+      // not there: try the next location
+    }
   }
+  return "0.0.0";
 }

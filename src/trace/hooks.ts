@@ -24,13 +24,14 @@ const str = (value: unknown): string | undefined => (typeof value === "string" &
 /** Run identity from a hook's event and ctx (either may carry it). */
 export function runRefOf(event: HookEvent, ctx: HookCtx) {
   return {
-    runId: str(event.runId) ?? ctx.runId,
-    sessionKey: str(event.sessionKey) ?? ctx.sessionKey,
-    sessionId: str(event.sessionId) ?? ctx.sessionId,
-    agentId: ctx.agentId ?? str(event.agentId),
-    provider: str(event.provider) ?? ctx.modelProviderId,
-    model: str(event.model) ?? ctx.modelId,
-    openclawTraceId: ctx.trace?.traceId,
+    // Every field is checked: a hook payload is outside input (SPEC §8).
+    runId: str(event.runId) ?? str(ctx.runId),
+    sessionKey: str(event.sessionKey) ?? str(ctx.sessionKey),
+    sessionId: str(event.sessionId) ?? str(ctx.sessionId),
+    agentId: str(ctx.agentId) ?? str(event.agentId),
+    provider: str(event.provider) ?? str(ctx.modelProviderId),
+    model: str(event.model) ?? str(ctx.modelId),
+    openclawTraceId: str(ctx.trace?.traceId),
   };
 }
 
@@ -75,22 +76,26 @@ export function onModelCallEnded(tree: SpanTree, event: HookEvent, ctx: HookCtx,
 
 export function onBeforeToolCall(tree: SpanTree, event: HookEvent, ctx: HookCtx & { toolName?: string; toolCallId?: string }): void {
   tree.startTool(runRefOf(event, ctx), {
-    toolName: str(event.toolName) ?? ctx.toolName ?? "unknown",
-    toolCallId: str(event.toolCallId) ?? ctx.toolCallId,
+    toolName: str(event.toolName) ?? str(ctx.toolName) ?? "unknown",
+    toolCallId: str(event.toolCallId) ?? str(ctx.toolCallId),
     params: event.params,
   });
 }
 
 export function onAfterToolCall(tree: SpanTree, event: HookEvent, ctx: HookCtx & { toolCallId?: string }): void {
   tree.endTool(runRefOf(event, ctx), {
-    toolCallId: str(event.toolCallId) ?? ctx.toolCallId,
+    toolCallId: str(event.toolCallId) ?? str(ctx.toolCallId),
     result: event.result,
     error: event.error,
   });
 }
 
 export function onSubagentSpawned(tree: SpanTree, event: HookEvent, ctx: HookCtx): void {
-  tree.noteSubagent(str(event.childSessionKey) ?? ctx.childSessionKey, ctx.requesterSessionKey ?? str((event.requester as HookEvent | undefined)?.sessionKey), str(event.label));
+  tree.noteSubagent(
+    str(event.childSessionKey) ?? str(ctx.childSessionKey),
+    str(ctx.requesterSessionKey) ?? str((event.requester as HookEvent | undefined)?.sessionKey),
+    str(event.label),
+  );
 }
 
 export function onAgentEnd(tree: SpanTree, event: HookEvent, ctx: HookCtx) {
@@ -104,7 +109,7 @@ export function onAgentEnd(tree: SpanTree, event: HookEvent, ctx: HookCtx) {
 }
 
 export function onResolveExecEnv(tree: SpanTree, event: HookEvent, ctx: HookCtx): Record<string, string> | undefined {
-  return tree.execEnv(str(event.sessionKey) ?? ctx.sessionKey);
+  return tree.execEnv(str(event.sessionKey) ?? str(ctx.sessionKey));
 }
 
 function lastAssistantText(messages: unknown): string | undefined {

@@ -3,7 +3,7 @@
  * `BAGGAGE` in the process environment, read once at start-up with the OTel environment carrier
  * and the W3C propagators (otel-conventions.md §5). OpenClaw itself reads no such variable.
  */
-import { ROOT_CONTEXT, propagation, trace, type Context, type SpanContext } from "@opentelemetry/api";
+import { ROOT_CONTEXT, propagation, trace, type Context, type SpanContext, type TraceState as TraceStateLike } from "@opentelemetry/api";
 import { CompositePropagator, TraceState, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { EnvironmentGetter, EnvironmentSetter } from "@opentelemetry/propagator-env-carrier";
 import { DERIVED_TRAJECTORY_ID } from "./ids.ts";
@@ -66,7 +66,7 @@ export function childProcessEnv(
 ): Record<string, string> {
   let traceState = spanContext.traceState;
   if (trajectoryId && DERIVED_TRAJECTORY_ID.test(trajectoryId)) {
-    traceState = (traceState ?? new TraceState()).set(TRACESTATE_KEY, trajectoryId);
+    traceState = withFirstMember(traceState ?? new TraceState(), TRACESTATE_KEY, trajectoryId);
   }
   const carrier: Record<string, string> = {};
   let context = trace.setSpanContext(baggageContext, traceState ? { ...spanContext, traceState } : spanContext);
@@ -74,4 +74,23 @@ export function childProcessEnv(
   if (baggage) context = propagation.setBaggage(context, baggage);
   W3C_PROPAGATOR.inject(context, undefined, new EnvironmentSetter(carrier));
   return carrier;
+}
+
+/**
+ * `state` with `key=value` as its first member. A tracestate holds at most 32 members and 512
+ * characters (`TraceState.set` refuses more), so when the member does not fit, members are dropped
+ * from the end until it does, as W3C trace-context prescribes for a full list: the trajectory a
+ * nested OpenClaw needs must not be lost to a long inbound tracestate.
+ */
+function withFirstMember(state: TraceStateLike, key: string, value: string): TraceStateLike {
+  let current = state;
+  // At most 32 members to drop; the bound also guards against a state that will not shrink.
+  for (let dropped = 0; dropped <= 32; dropped++) {
+    const next = current.set(key, value);
+    if (next.get(key) === value) return next;
+    const last = current.serialize().split(",").at(-1)?.split("=")[0];
+    if (!last) return next;
+    current = current.unset(last);
+  }
+  return current;
 }

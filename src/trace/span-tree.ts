@@ -319,6 +319,7 @@ export class SpanTree {
       span.setStatus({ code: SpanStatusCode.ERROR, message: truncate(result.errorMessage ?? result.stopReason ?? "error", 500) });
     }
     span.end();
+    releaseSpan(chat);
   }
 
   /** Records the request messages on a chat span (only when prompt capture is on). */
@@ -427,6 +428,7 @@ export class SpanTree {
       span.setStatus({ code: SpanStatusCode.ERROR, message: truncate(errorMessage(error) ?? "tool failed", 500) });
     }
     span.end();
+    releaseSpan(tool);
   }
 
   /**
@@ -597,6 +599,7 @@ export class SpanTree {
     tool.span.setAttribute(GEN_AI.ERROR_TYPE, "cancelled");
     tool.span.setStatus({ code: SpanStatusCode.ERROR, message });
     tool.span.end();
+    releaseSpan(tool);
   }
 
   private finishRun(run: AgentRun, how: { abandoned?: boolean }): void {
@@ -604,8 +607,18 @@ export class SpanTree {
     run.ended = true;
     if (how.abandoned) run.span.setAttribute("openclaw.run.end_observed", false);
     run.span.end();
+    releaseSpan(run);
     this.options.onRunEnded?.(run);
   }
+}
+
+/**
+ * After `end()`, a remembered run, request or tool call keeps only its span's context (all that
+ * parenting a late child needs; every other use checks `ended` first), so the bounded maps that
+ * remember ended ones hold ~100 bytes each instead of an ended SDK span with all its attributes.
+ */
+function releaseSpan(holder: { readonly span: Span; readonly spanContext: SpanContext }): void {
+  (holder as { span: Span }).span = trace.wrapSpanContext(holder.spanContext);
 }
 
 /** `ref` with the gaps filled from `earlier` (what earlier hooks of the same run said). */

@@ -275,6 +275,20 @@ describe("stream wrapper: trace headers and x-request-id", () => {
     expect(chatOf(s, "R1", 1).attributes["dynamo.x_request_id"]).toBe("req-from-caller");
   });
 
+  it("sends a key from plugin config as the bearer token (OpenClaw ignores options.apiKey); no key from the user leaves OpenClaw's header alone", async () => {
+    const keyed = setup({ agentTrace: false, apiKey: "sk-config-key-123" });
+    startRun(keyed.tree, "R1");
+    await send(keyed, optionsFor("R1", 1, { headers: { Authorization: "Bearer dynamo-local" } }));
+    const headers = keyed.transport.calls[0]!.headers;
+    expect(headerKeys(headers, "authorization")).toEqual(["authorization"]);
+    expect(headers.authorization).toBe("Bearer sk-config-key-123");
+
+    const plain = setup({ agentTrace: false });
+    startRun(plain.tree, "R2");
+    await send(plain, optionsFor("R2", 1, { headers: { Authorization: "Bearer from-env" } }));
+    expect(plain.transport.calls[0]!.headers.Authorization).toBe("Bearer from-env");
+  });
+
   it("keeps the caller's other headers and options", async () => {
     const s = setup({ agentTrace: false });
     startRun(s.tree, "R1");

@@ -1,0 +1,16 @@
+import { startSimulator } from "../../test/sim/index.ts";
+import { createOpenClawEnv, runAgentLocal } from "../../test/e2e/harness/index.ts";
+import { readFileSync, rmSync } from "node:fs";
+const sim = await startSimulator({ generation: "headers" });
+const mode = process.argv[2] ?? "on";
+const cfg: Record<string, unknown> = mode === "off" ? { baseUrl: sim.baseUrl } : { baseUrl: sim.baseUrl, agentTrace: true, otlpEndpoint: sim.otlpUrl, toolEventsEndpoint: sim.zmqEndpoint };
+const log = `/tmp/handles-${mode}.log`; rmSync(log, { force: true });
+const world = await createOpenClawEnv({ name: "probe-" + mode, pluginConfig: cfg, env: { NODE_OPTIONS: `--import=${new URL("./handles.mjs", import.meta.url).href}`, HANDLES_LOG: log } });
+if (process.argv.includes("--hang")) sim.faults.otlp({ mode: "hang" });
+const r = await runAgentLocal(world, { message: "Please read hello.txt. [[sim:read hello.txt]]" });
+const last = Math.max(...sim.chatRequests().map(q => q.finishedAt ?? 0));
+console.log(`exit ${r.exitCode} lastAnswer ${last} answered ${r.answeredAtMs} exited ${r.exitedAtMs} lag ${r.exitedAtMs - last}`);
+for (const e of sim.otlp.exports) console.log(`  otlp export ${e.receivedAt} status ${e.status}`);
+const lines = readFileSync(log, "utf8").split("\n").filter(l => { const t = Number(l.split(" ")[0]); return t >= last - 300; });
+console.log(lines.join("\n"));
+await world.dispose(); await sim.close(); process.exit(0);
