@@ -79,14 +79,15 @@ function prepareRequest(
   const xRequestId = callerRequestId ?? (chat ? `${chat.spanContext.traceId}-${chat.spanContext.spanId}` : randomUUID());
   chat?.span.setAttribute(DYNAMO.X_REQUEST_ID, xRequestId);
 
-  const replaced = [X_REQUEST_ID, ...(chat ? TRACE_HEADERS : []), ...IDENTITY_HEADERS];
-  if (config.apiKeyFromUser) replaced.push(AUTHORIZATION);
-  const baseHeaders = withoutHeaders(options?.headers, replaced);
+  const baseHeaders = withoutHeaders(options?.headers, [X_REQUEST_ID, ...(chat ? TRACE_HEADERS : []), ...IDENTITY_HEADERS]);
   baseHeaders[X_REQUEST_ID] = xRequestId;
   // OpenClaw 2026.9.6 authenticates with the key it resolved from the env var (`dynamo-local` when
-  // the user set none) and ignores `options.apiKey`; a key from the configuration goes in the header.
-  // It is not exported into process.env, where every command the exec tool starts would inherit it.
-  if (config.apiKeyFromUser) baseHeaders[AUTHORIZATION] = `Bearer ${config.apiKey}`;
+  // the user set none) and ignores `options.apiKey`; a key from the configuration goes in the header
+  // (unless the caller set one itself). It is not exported into process.env, where every command the
+  // exec tool starts would inherit it.
+  if (config.apiKeyFromUser && getHeader(options?.headers, AUTHORIZATION) === undefined) {
+    baseHeaders[AUTHORIZATION] = `Bearer ${config.apiKey}`;
+  }
   if (chat) traceContextPropagator.inject(trace.setSpan(ROOT_CONTEXT, chat.span), baseHeaders, headerSetter);
 
   const identity = config.agentTrace && chat ? chat.run : undefined;

@@ -267,6 +267,13 @@ describe("a Gateway turn with the installed plugin", () => {
     }
   });
 
+  it("authenticates every request with the API key from plugin config", () => {
+    keep();
+    const requests = sim.chatRequests();
+    expect(requests.length).toBeGreaterThan(0);
+    for (const request of requests) expect(request.headers.authorization).toBe(`Bearer ${API_KEY}`);
+  });
+
   it("the Gateway stops cleanly", () => {
     keep();
     expect(stop?.graceful, gateway ? tail(gateway.logs()) : "no Gateway").toBe(true);

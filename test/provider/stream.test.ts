@@ -275,13 +275,17 @@ describe("stream wrapper: trace headers and x-request-id", () => {
     expect(chatOf(s, "R1", 1).attributes["dynamo.x_request_id"]).toBe("req-from-caller");
   });
 
-  it("sends a key from plugin config as the bearer token (OpenClaw ignores options.apiKey); no key from the user leaves OpenClaw's header alone", async () => {
+  it("sends a key from plugin config as the bearer token (OpenClaw ignores options.apiKey); a caller's own Authorization header wins", async () => {
     const keyed = setup({ agentTrace: false, apiKey: "sk-config-key-123" });
     startRun(keyed.tree, "R1");
-    await send(keyed, optionsFor("R1", 1, { headers: { Authorization: "Bearer dynamo-local" } }));
+    await send(keyed, optionsFor("R1", 1));
     const headers = keyed.transport.calls[0]!.headers;
     expect(headerKeys(headers, "authorization")).toEqual(["authorization"]);
     expect(headers.authorization).toBe("Bearer sk-config-key-123");
+    startRun(keyed.tree, "R3");
+    await send(keyed, optionsFor("R3", 1, { headers: { Authorization: "Bearer caller-set" } }));
+    expect(keyed.transport.calls[1]!.headers.Authorization).toBe("Bearer caller-set");
+    expect(headerKeys(keyed.transport.calls[1]!.headers, "authorization")).toEqual(["Authorization"]);
 
     const plain = setup({ agentTrace: false });
     startRun(plain.tree, "R2");
