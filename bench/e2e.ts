@@ -16,7 +16,7 @@
  * Standalone: `node bench/e2e.ts [--quick]`.
  */
 import { startSimulator, type RecordedRequest, type Simulator } from "../test/sim/index.ts";
-import { createOpenClawEnv, runAgentLocal, type AgentTurnResult, type OpenClawWorld } from "../test/e2e/harness/index.ts";
+import { createOpenClawEnv, type CliResult, type OpenClawWorld } from "../test/e2e/harness/index.ts";
 import { emitResult, fmt, spread } from "./lib/stats.ts";
 
 const quick = process.argv.includes("--quick");
@@ -29,7 +29,10 @@ type Mode = "on" | "off" | "hanging";
 interface Turn {
   mode: Mode;
   wallMs: number;
+  /** CLI process exit − the simulator's finish of the last answered model request. */
   exitLagMs: number;
+  /** Same, up to the close of the CLI's stdio pipes (what the e2e harness reports). */
+  pipesClosedLagMs: number;
   answerMs: number;
   ok: boolean;
   spans: number;
@@ -44,9 +47,25 @@ function isTerminal(request: RecordedRequest): boolean {
 async function turn(mode: Mode, world: OpenClawWorld, sim: Simulator): Promise<Turn> {
   sim.clear();
   if (mode === "hanging") sim.faults.otlp({ mode: "hang" });
-  let result: AgentTurnResult;
+  let result: CliResult;
+  // The harness's exit time is when the stdio pipes close, which waits for every process that
+  // inherited them: OpenClaw's short-lived SQLite helper processes sometimes hold them for ~8 s
+  // after the CLI itself has exited (seen with and without the plugin). The CLI process's own
+  // `exit` event is what the plugin can delay; both are recorded.
+  let mainExitAt: number | undefined;
+  let watching = false;
   try {
-    result = await runAgentLocal(world, { message: MESSAGE, timeoutMs: 180_000 });
+    result = await world.cli(["agent", "--local", "--agent", "main", "--message", MESSAGE, "--model", `dynamo/${world.model}`, "--json"], {
+      timeoutMs: 180_000,
+      label: "agent-local",
+      onStdout(_chunk, proc) {
+        if (watching) return;
+        watching = true;
+        proc.child.once("exit", () => {
+          mainExitAt = Date.now();
+        });
+      },
+    });
   } finally {
     sim.faults.reset();
   }
@@ -62,8 +81,9 @@ async function turn(mode: Mode, world: OpenClawWorld, sim: Simulator): Promise<T
   if (!ok) console.error(`[bench e2e] ${mode} turn failed: exit ${result.exitCode}, ${sim.summary()}\n${result.stderr.slice(-2000)}`);
   return {
     mode,
-    wallMs: result.durationMs,
-    exitLagMs: result.exitedAtMs - lastAnswer,
+    wallMs: (mainExitAt ?? result.exitedAtMs) - result.startedAtMs,
+    exitLagMs: (mainExitAt ?? result.exitedAtMs) - lastAnswer,
+    pipesClosedLagMs: result.exitedAtMs - lastAnswer,
     answerMs: lastAnswer - result.startedAtMs,
     ok,
     spans: sim.otlp.spans.length,
@@ -109,6 +129,11 @@ async function main(): Promise<void> {
       answerMs: { on: spread(onT.map((t) => t.answerMs)), off: spread(offT.map((t) => t.answerMs)) },
       ratio: spread(pairRatios),
       exitLagMs: { on: lag(onT), off: offLag, hanging: lag(hangT) },
+      pipesClosedLagMs: {
+        on: spread(onT.map((t) => t.pipesClosedLagMs)),
+        off: spread(offT.map((t) => t.pipesClosedLagMs)),
+        hanging: spread(hangT.map((t) => t.pipesClosedLagMs)),
+      },
       addedExitLagMs: {
         live: lag(onT).median - offLag.median,
         hanging: lag(hangT).median - offLag.median,

@@ -18,6 +18,7 @@ const RUNS = quick ? 150 : 400;
 const ROUNDS = quick ? 3 : 7;
 const SHAPE: RunShape = { toolCalls: 20, modelEvery: 1, sessions: 8 };
 const TOOL_CPU_CALLS = quick ? 2_000 : 5_000;
+const HANGING_RUNS = quick ? 2 : 3;
 
 interface RoundFigures {
   toolMeanUs: number;
@@ -81,6 +82,9 @@ async function main(): Promise<void> {
 
   // Warm-up (JIT, lazy zeromq load and connect, first export), not recorded.
   for (const h of [noop, plugin, noop, plugin]) await round_(h, Math.max(50, RUNS >> 2), false);
+  // Count only the measured rounds: let the warm-up's last records land before resetting.
+  await plugin.services?.flush();
+  await new Promise((resolve) => setTimeout(resolve, 250));
   await receivers.reset();
   const relayBefore = plugin.services?.relay?.status();
 
@@ -102,7 +106,15 @@ async function main(): Promise<void> {
   await plugin.services?.flush();
   const delivered = await receivers.waitRelay(toolEvents, 10_000);
   const relayAfter = plugin.services?.relay?.status();
-  const exporter = plugin.services?.tracing.exporter;
+  const exporter = { ...plugin.services?.tracing.exporter };
+
+  // The exit path in process: OpenClaw awaits agent_end before a one-shot CLI exits, and that is
+  // where the plugin flushes. With a live receiver it is `runEndMeanUs` above; with a receiver
+  // that accepts the export but never answers, the flush is cut at flushTimeoutMs (2 s).
+  await receivers.otlpMode("hang");
+  const hanging = allocTimings(HANGING_RUNS, SHAPE, true);
+  for (let i = 0; i < HANGING_RUNS; i++) await runOnce(plugin, SHAPE, hanging);
+  await receivers.otlpMode("ok");
   await plugin.services?.shutdown("bench");
   await receivers.close();
 
@@ -126,7 +138,8 @@ async function main(): Promise<void> {
       dropped: (relayAfter?.dropped ?? 0) - (relayBefore?.dropped ?? 0),
       errors: (relayAfter?.errors ?? 0) - (relayBefore?.errors ?? 0),
     },
-    otlp: { exported: exporter?.exported ?? 0, failed: exporter?.failed ?? 0, ended: exporter?.ended ?? 0 },
+    otlp: { exported: exporter.exported ?? 0, failed: exporter.failed ?? 0, ended: exporter.ended ?? 0 },
+    agentEndHangingReceiverMs: spread(Array.from(hanging.runEnd.subarray(0, hanging.runCount), (us) => us / 1000)),
   };
   if (process.stdout.isTTY || process.argv.includes("--print")) {
     console.log(`tool event   plugin mean ${fmt(p.toolMeanUs)} µs p99 ${fmt(p.toolP99Us)} µs cpu ${fmt(p.toolCpuUs)} | baseline mean ${fmt(b.toolMeanUs)} p99 ${fmt(b.toolP99Us)} cpu ${fmt(b.toolCpuUs)}`);
@@ -135,6 +148,7 @@ async function main(): Promise<void> {
     console.log(`agent_end    plugin mean ${fmt(p.runEndMeanUs)} µs p99 ${fmt(p.runEndP99Us)} | baseline ${fmt(b.runEndMeanUs)}`);
     console.log(`cpu/run      plugin ${fmt(p.cpuPerRunUs, 0)} µs | baseline ${fmt(b.cpuPerRunUs, 0)} | added ${fmt(result.addedCpuPerRunUs, 0)}`);
     console.log(`relay        ${JSON.stringify(result.relay)} otlp ${JSON.stringify(result.otlp)}`);
+    console.log(`agent_end with a hanging receiver: ${fmt(result.agentEndHangingReceiverMs, 0)} ms`);
   }
   emitResult(result);
 }

@@ -8,7 +8,8 @@
  * The baseline is the same loop with every handler a no-op and the inner StreamFn unwrapped:
  * what OpenClaw would pay to call a plugin that does nothing.
  *
- * The plugin is imported from `dist/` (what OpenClaw loads: `openclaw.runtimeExtensions`);
+ * The plugin is imported from `dist/index.js`, the esbuild bundle OpenClaw loads
+ * (`openclaw.runtimeExtensions`), and registered through its default export's `register`;
  * `npm run bench` builds it first.
  */
 import { randomUUID } from "node:crypto";
@@ -20,8 +21,11 @@ import type { Services } from "../../dist/services.js";
 
 /** `BENCH_PLUGIN_DIR=<dir>` benchmarks another build (e.g. a baseline checkout's dist/) for A/B runs. */
 export const PLUGIN_DIR = process.env.BENCH_PLUGIN_DIR ? resolve(process.env.BENCH_PLUGIN_DIR) : fileURLToPath(new URL("../../dist/", import.meta.url));
-const { registerDynamoPlugin } = (await import(pathToFileURL(join(PLUGIN_DIR, "plugin.js")).href)) as typeof import("../../dist/plugin.js");
-const { peekPluginRuntime, resetPluginRuntimeForTests } = (await import(pathToFileURL(join(PLUGIN_DIR, "runtime.js")).href)) as typeof import("../../dist/runtime.js");
+/** The plugin entry OpenClaw loads (`openclaw.runtimeExtensions`: the esbuild bundle dist/index.js). */
+const entry = ((await import(pathToFileURL(join(PLUGIN_DIR, "index.js")).href)) as { default: { register(api: OpenClawPluginApi): void } }).default;
+/** The plugin's process-wide state lives at this global symbol (src/runtime.ts). */
+const RUNTIME_KEY = Symbol.for("openclaw-dynamo.runtime");
+type GlobalWithRuntime = typeof globalThis & { [RUNTIME_KEY]?: { services: Map<string, unknown> } };
 
 type StreamFn = NonNullable<ProviderWrapStreamFnContext["streamFn"]>;
 type Model = Parameters<StreamFn>[0];
@@ -50,7 +54,7 @@ export interface Harness {
 const quietLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
 export function pluginHarness(pluginConfig: Record<string, unknown>): Harness {
-  resetPluginRuntimeForTests();
+  delete (globalThis as GlobalWithRuntime)[RUNTIME_KEY];
   const hooks = new Map<string, Handler>();
   let provider: { wrapStreamFn?: WrapStreamFn } | undefined;
   const api = {
@@ -66,11 +70,11 @@ export function pluginHarness(pluginConfig: Record<string, unknown>): Harness {
     },
     registerGatewayMethod: () => {},
   } as unknown as OpenClawPluginApi;
-  registerDynamoPlugin(api);
+  entry.register(api);
   const wrap = provider?.wrapStreamFn;
   if (!wrap) throw new Error("plugin registered no provider with wrapStreamFn");
-  const runtime = peekPluginRuntime();
-  const services = runtime?.services.get("services") as Services | undefined;
+  const services = (globalThis as GlobalWithRuntime)[RUNTIME_KEY]?.services.get("services") as Services | undefined;
+  if (!services) throw new Error("plugin registered but its services are not at the runtime symbol");
   return {
     kind: "plugin",
     hooks,
