@@ -106,7 +106,10 @@ async function main(): Promise<void> {
   await plugin.services?.flush();
   const delivered = await receivers.waitRelay(toolEvents, 10_000);
   const relayAfter = plugin.services?.relay?.status();
-  const exporter = { ...plugin.services?.tracing.exporter };
+  // Let exports still in flight settle before reading the exporter's counters (not part of any figure).
+  const live = plugin.services?.tracing.exporter;
+  for (let i = 0; i < 50 && live && live.ended > live.exported + live.failed; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  const exporter = { ...live };
 
   // The exit path in process: OpenClaw awaits agent_end before a one-shot CLI exits, and that is
   // where the plugin flushes. With a live receiver it is `runEndMeanUs` above; with a receiver
