@@ -7,10 +7,13 @@
 import { randomBytes } from "node:crypto";
 import type { IdGenerator } from "@opentelemetry/sdk-trace";
 
-const POOL_SIZE = 4096;
+const POOL_BYTES = 4096;
+const ZERO_SPAN_ID = "0".repeat(16);
+const ZERO_TRACE_ID = "0".repeat(32);
 
 export class ReservableIdGenerator implements IdGenerator {
-  private pool = Buffer.alloc(0);
+  /** Random bytes as hex, consumed from `offset` (in hex characters). */
+  private pool = "";
   private offset = 0;
   private nextSpanId: string | undefined;
   private nextTraceId: string | undefined;
@@ -21,7 +24,7 @@ export class ReservableIdGenerator implements IdGenerator {
       this.nextTraceId = undefined;
       return reserved;
     }
-    return this.hex(16);
+    return this.hex(32, ZERO_TRACE_ID);
   }
 
   /** The next `generateTraceId` call returns `traceId` (call right before a synchronous root `startSpan`). */
@@ -35,12 +38,12 @@ export class ReservableIdGenerator implements IdGenerator {
       this.nextSpanId = undefined;
       return reserved;
     }
-    return this.hex(8);
+    return this.hex(16, ZERO_SPAN_ID);
   }
 
   /** A fresh span id to be used later with `useForNextSpan`. */
   reserveSpanId(): string {
-    return this.hex(8);
+    return this.hex(16, ZERO_SPAN_ID);
   }
 
   /** The next `generateSpanId` call returns `spanId` (call right before a synchronous `startSpan`). */
@@ -48,17 +51,18 @@ export class ReservableIdGenerator implements IdGenerator {
     this.nextSpanId = spanId;
   }
 
-  // One randomBytes call per 4 KiB of ids instead of one per id (span creation is on the hot path).
-  private hex(bytes: number): string {
+  // One randomBytes call and one hex conversion per 4 KiB of ids instead of one per id (span
+  // creation is on the hot path of every tool call); an id is a slice of the hex pool.
+  private hex(chars: number, zero: string): string {
     for (;;) {
-      if (this.offset + bytes > this.pool.length) {
-        this.pool = randomBytes(POOL_SIZE);
+      if (this.offset + chars > this.pool.length) {
+        this.pool = randomBytes(POOL_BYTES).toString("hex");
         this.offset = 0;
       }
-      const id = this.pool.toString("hex", this.offset, this.offset + bytes);
-      this.offset += bytes;
+      const id = this.pool.slice(this.offset, this.offset + chars);
+      this.offset += chars;
       // All-zero ids are invalid in W3C trace context.
-      if (!/^0+$/.test(id)) return id;
+      if (id !== zero) return id;
     }
   }
 }

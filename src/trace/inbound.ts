@@ -77,6 +77,39 @@ export function childProcessEnv(
 }
 
 /**
+ * `childProcessEnv` for many span ids of one run: the run's `TRACESTATE` and `BAGGAGE` are built
+ * once by the propagators; each call only formats the W3C `traceparent` for its span id (exec
+ * commands run on the hot path of a tool call, SPEC §3.3). `factory(id)` equals
+ * `childProcessEnv({...runSpanContext, spanId: id}, …)` (test/trace/inbound.test.ts).
+ */
+export function childProcessEnvFactory(
+  runSpanContext: SpanContext,
+  trajectoryId: string | undefined,
+  baggageContext: Context = ROOT_CONTEXT,
+): (spanId: string) => Record<string, string> {
+  const template = plainRunEnv(runSpanContext, trajectoryId, baggageContext) ?? childProcessEnv({ ...runSpanContext, isRemote: false }, trajectoryId, baggageContext);
+  const prefix = `00-${runSpanContext.traceId}-`;
+  const flags = `-0${Number(runSpanContext.traceFlags || 0).toString(16)}`;
+  // No traceparent when the run's context is invalid (then the propagator wrote none either).
+  if (template.TRACEPARENT === undefined) return () => ({ ...template });
+  return (spanId) => ({ ...template, TRACEPARENT: prefix + spanId + flags });
+}
+
+/**
+ * The common case without the propagators: no inbound tracestate or baggage, so the env is only
+ * `TRACESTATE: dynamo=<trajectory>` (W3C trace-context §3.3.1; a derived trajectory id is a valid
+ * member value). Built on a run's first exec command, where the propagators' generic path would
+ * still run unoptimized (~30 µs in a Gateway, once per run). Undefined when the generic path is needed.
+ */
+function plainRunEnv(runSpanContext: SpanContext, trajectoryId: string | undefined, baggageContext: Context): Record<string, string> | undefined {
+  if (runSpanContext.traceState !== undefined || propagation.getBaggage(baggageContext) !== undefined) return undefined;
+  if (!trace.isSpanContextValid(runSpanContext)) return undefined;
+  const env: Record<string, string> = { TRACEPARENT: "" };
+  if (trajectoryId && DERIVED_TRAJECTORY_ID.test(trajectoryId)) env.TRACESTATE = `${TRACESTATE_KEY}=${trajectoryId}`;
+  return env;
+}
+
+/**
  * `state` with `key=value` as its first member. A tracestate holds at most 32 members and 512
  * characters (`TraceState.set` refuses more), so when the member does not fit, members are dropped
  * from the end until it does, as W3C trace-context prescribes for a full list: the trajectory a

@@ -22,7 +22,7 @@ import { BoundedMap } from "./bounded-map.ts";
 import { safeJson, textOf, truncate } from "./content.ts";
 import type { ReservableIdGenerator } from "./id-generator.ts";
 import { deriveIds, type DynamoIds } from "./ids.ts";
-import { childProcessEnv, type InboundContext } from "./inbound.ts";
+import { childProcessEnvFactory, type InboundContext } from "./inbound.ts";
 import type { ProcessRole } from "./process-role.ts";
 import { toolOutputBytes } from "./tool-output.ts";
 
@@ -56,6 +56,18 @@ export interface AgentRun {
   ended: boolean;
   /** Open `sessions_spawn` tool spans, newest last (a subagent is parented on one). */
   readonly spawnTools: ToolCall[];
+  /** Span ids `resolve_exec_env` reserved for this session's next exec tool spans (FIFO). */
+  readonly execSpanIds: string[];
+  /** `TRACEPARENT` for a span id of this run, plus the run's `TRACESTATE`/`BAGGAGE` (built once). */
+  execEnv: ((spanId: string) => Record<string, string>) | undefined;
+  /** What every span of the run carries (./span-tree.ts `runAttributes`), built once. */
+  readonly attributes: Attributes;
+  /** Tool calls of this run that have not ended, by the model's tool-call id (and a bridged inner id). */
+  readonly tools: Map<string, ToolCall>;
+  /** Parent context for the run's chat and tool spans (dropped when the run ends). */
+  childContext: Context | undefined;
+  /** When a hook last refreshed the run's place in the bounded run map. */
+  touchedAt: number;
 }
 
 export interface ChatCall {
@@ -103,6 +115,7 @@ export interface SpanTreeOptions {
 
 const MODEL_CALL_SUFFIX = /:model:\d+$/;
 const VALID_TRACE_ID = /^(?!0{32})[0-9a-f]{32}$/;
+const BRIDGE_INNER_PREFIX = "tool_search_code:";
 const BRIDGE_INNER_ID = /^tool_search_code:(.+):([^:]+):\d+$/;
 const ANNOUNCE_RUN_ID = /^announce:v\d+:(.+):[^:]+$/;
 const SUBAGENT_SESSION = ":subagent:";
@@ -110,34 +123,46 @@ const TOOL_BRIDGE = "tool_call";
 const SPAWN_TOOL = "sessions_spawn";
 const EXEC_TOOL = "exec";
 const TTL_MS = 30 * 60_000;
+/**
+ * Ended runs stay findable for late hooks (a `model_call_ended` after `agent_end`, an announce
+ * run parented on its lead's run, a tool call that outlived its run) — the newest this many, for
+ * at most TTL_MS. Each holds ~1 KB with its session entries, so this bounds what a long-lived
+ * Gateway keeps for runs that are over.
+ */
+const ENDED_RUNS_REMEMBERED = 1_000;
+/** A session's pending exec span-id reservations (one per `resolve_exec_env` not yet followed by its tool call). */
+const EXEC_RESERVATIONS_PER_SESSION = 64;
+/** Open tool calls one run may have; beyond it the oldest is ended as cancelled (its end never came). */
+const OPEN_TOOLS_PER_RUN = 1_000;
+/** A live run's place in the run map is refreshed by its hooks at most this often (TTL is 30 min). */
+const REFRESH_MS = 10_000;
 
 export class SpanTree {
   private readonly tracer: Tracer;
   private readonly idGenerator: ReservableIdGenerator;
   private readonly config: DynamoPluginConfig;
   private readonly options: SpanTreeOptions;
+  /** Runs that have not ended. */
   private readonly runs: BoundedMap<string, AgentRun>;
+  /** Ended runs, remembered for late hooks (see ENDED_RUNS_REMEMBERED). */
+  private readonly endedRuns: BoundedMap<string, AgentRun>;
   private readonly latestRunBySession = new BoundedMap<string, AgentRun>({ capacity: 10_000, ttlMs: TTL_MS });
   private readonly latestRunBySessionId = new BoundedMap<string, AgentRun>({ capacity: 10_000, ttlMs: TTL_MS });
   /** Runs whose first hooks arrived without OpenClaw's trace id: when and what was seen. */
   private readonly pendingStarts = new BoundedMap<string, { seenAt: number; ref: RunRef }>({ capacity: 10_000, ttlMs: TTL_MS });
   /** OpenClaw trace ids already used for a top-level run's trace. */
   private readonly adoptedTraceIds = new BoundedMap<string, string>({ capacity: 10_000, ttlMs: TTL_MS });
-  // Requests and tool calls whose end hook never arrives are ended when evicted, so no span is lost.
+  // Open requests and tool calls (forgotten when they end); those whose end hook never arrives are
+  // ended when evicted, so no span is lost.
   private readonly chats = new BoundedMap<string, ChatCall>({
     capacity: 10_000,
     ttlMs: TTL_MS,
     onEvict: (_, chat) => this.finishChat(chat, { stopReason: "aborted", errorMessage: "no end of the request was observed" }),
   });
-  private readonly tools = new BoundedMap<string, ToolCall>({
-    capacity: 50_000,
-    ttlMs: TTL_MS,
-    onEvict: (_, tool) => this.cancelTool(tool, "no after_tool_call was observed"),
-  });
+  /** Open tool calls of all runs (each run holds its own in `run.tools`). */
+  private openTools = 0;
   /** Child session key → the tool span that spawned it. */
   private readonly subagentParents = new BoundedMap<string, ToolCall>({ capacity: 10_000, ttlMs: TTL_MS });
-  /** Session key → span ids reserved by `resolve_exec_env` for the next exec tool spans (FIFO). */
-  private readonly execReservations = new BoundedMap<string, string[]>({ capacity: 10_000, ttlMs: 60_000 });
 
   constructor(options: SpanTreeOptions) {
     this.options = options;
@@ -150,10 +175,22 @@ export class SpanTree {
       ttlMs: TTL_MS,
       onEvict: (_, run) => this.finishRun(run, { abandoned: true }),
     });
+    this.endedRuns = new BoundedMap<string, AgentRun>({
+      capacity: ENDED_RUNS_REMEMBERED,
+      ttlMs: TTL_MS,
+      onEvict: (_, run) => this.forgetRun(run),
+    });
   }
 
+  /** Open runs, requests and tool calls, remembered ended runs, and known subagent sessions. */
   get sizes() {
-    return { runs: this.runs.size, chats: this.chats.size, tools: this.tools.size, subagents: this.subagentParents.size };
+    return {
+      runs: this.runs.size,
+      endedRuns: this.endedRuns.size,
+      chats: this.chats.size,
+      tools: this.openTools,
+      subagents: this.subagentParents.size,
+    };
   }
 
   /** The newest run seen for an OpenClaw session id (for requests that carry no run id). */
@@ -164,7 +201,7 @@ export class SpanTree {
   }
 
   getRun(runId: string): AgentRun | undefined {
-    return this.runs.get(runId);
+    return this.runs.get(runId) ?? this.endedRuns.get(runId);
   }
 
   /** The run a model call id (`<runId>:model:<n>`) belongs to. */
@@ -176,14 +213,16 @@ export class SpanTree {
   ensureRun(ref: RunRef): AgentRun | undefined {
     const runId = ref.runId;
     if (!runId) return ref.sessionKey ? this.latestRunBySession.get(ref.sessionKey) : undefined;
-    const existing = this.runs.get(runId);
+    const existing = this.runs.get(runId) ?? this.endedRuns.get(runId);
     if (existing) {
       if (ref.model) existing.lastModel = ref.model;
-      if (!existing.ended) {
-        // Every hook of a live run refreshes its TTL: only runs that went silent expire.
-        this.runs.set(runId, existing);
+      const now = Date.now();
+      if (!existing.ended && now - existing.touchedAt >= REFRESH_MS) {
+        // Hooks of a live run refresh its TTL: only runs that went silent expire.
+        existing.touchedAt = now;
+        this.runs.set(runId, existing, now);
         if (existing.sessionKey && this.latestRunBySession.get(existing.sessionKey) === existing) {
-          this.latestRunBySession.set(existing.sessionKey, existing);
+          this.latestRunBySession.set(existing.sessionKey, existing, now);
         }
       }
       return existing;
@@ -206,7 +245,7 @@ export class SpanTree {
   noteRunStart(ref: RunRef, now: number = Date.now()): void {
     const runId = ref.runId;
     if (!runId) return;
-    if (this.runs.has(runId) || ref.openclawTraceId) {
+    if (this.runs.has(runId) || this.endedRuns.has(runId) || ref.openclawTraceId) {
       this.ensureRun(ref);
       return;
     }
@@ -217,7 +256,7 @@ export class SpanTree {
   endRun(runId: string, outcome: { success?: boolean; error?: unknown; finalText?: string }): AgentRun | undefined {
     // A run that never got past its first hooks still gets its (short) span.
     if (this.pendingStarts.has(runId)) this.ensureRun({ runId });
-    const run = this.runs.get(runId);
+    const run = this.getRun(runId);
     if (!run || run.ended) return run;
     if (outcome.finalText !== undefined && this.config.capture.completions) {
       run.span.setAttribute(OPENINFERENCE.OUTPUT_VALUE, truncate(outcome.finalText, this.config.capture.maxChars));
@@ -242,7 +281,8 @@ export class SpanTree {
   /**
    * Starts the `chat` span of one model request (idempotent per call id while it is open). OpenClaw
    * resends a failed request with the same call id (its same-model retry after a 5xx, a reset or a
-   * malformed stream), so a call id whose span already ended starts a new span for the new request.
+   * malformed stream), so a call id whose span already ended starts a new span for the new request:
+   * an ended request is forgotten.
    */
   startChat(callId: string, ref: RunRef & { model: string; serverAddress?: string; serverPort?: number }): ChatCall | undefined {
     const existing = this.chats.get(callId);
@@ -258,14 +298,14 @@ export class SpanTree {
       [OPENINFERENCE.LLM_MODEL_NAME]: ref.model,
       [OPENINFERENCE.LLM_PROVIDER]: ref.provider ?? PROVIDER_NAME,
       [OPENINFERENCE.LLM_SYSTEM]: LLM_SYSTEM,
-      ...this.runAttributes(run),
+      ...run.attributes,
     };
     if (ref.serverAddress) attributes[GEN_AI.SERVER_ADDRESS] = ref.serverAddress;
     if (ref.serverPort) attributes[GEN_AI.SERVER_PORT] = ref.serverPort;
     const span = this.tracer.startSpan(
       `${OPERATION.CHAT} ${ref.model}`,
       { kind: SpanKind.CLIENT, attributes },
-      trace.setSpan(ROOT_CONTEXT, run.span),
+      run.childContext ?? trace.setSpan(ROOT_CONTEXT, run.span),
     );
     const chat: ChatCall = { callId, run, span, spanContext: span.spanContext(), ended: false };
     this.chats.set(callId, chat);
@@ -284,6 +324,7 @@ export class SpanTree {
   private finishChat(chat: ChatCall, result: ChatResult): void {
     if (chat.ended) return;
     chat.ended = true;
+    if (this.chats.get(chat.callId) === chat) this.chats.delete(chat.callId);
     const { span } = chat;
     const usage = result.usage;
     if (usage) {
@@ -319,7 +360,6 @@ export class SpanTree {
       span.setStatus({ code: SpanStatusCode.ERROR, message: truncate(result.errorMessage ?? result.stopReason ?? "error", 500) });
     }
     span.end();
-    releaseSpan(chat);
   }
 
   /** Records the request messages on a chat span (only when prompt capture is on). */
@@ -337,19 +377,18 @@ export class SpanTree {
   startTool(ref: RunRef, call: { toolName: string; toolCallId?: string | undefined; params?: unknown }): ToolCall | undefined {
     const run = this.ensureRun(ref);
     if (!run || !call.toolCallId) return undefined;
-    const key = toolKey(run.runId, call.toolCallId);
-    const existing = this.tools.get(key);
+    const existing = run.tools.get(call.toolCallId);
     if (existing) return existing;
 
-    const inner = BRIDGE_INNER_ID.exec(call.toolCallId);
-    const outer = inner ? this.tools.get(toolKey(run.runId, inner[1] as string)) : undefined;
+    const inner = call.toolCallId.startsWith(BRIDGE_INNER_PREFIX) ? BRIDGE_INNER_ID.exec(call.toolCallId) : null;
+    const outer = inner ? run.tools.get(inner[1] as string) : undefined;
     if (outer && !outer.ended && outer.bridgedBy && outer.toolName === call.toolName && !outer.innerCallId) {
       // OpenClaw's deferred-tool bridge fires hooks for the model's `tool_call` and again for the
       // tool it runs; the span for the model's call already names that tool, so the inner call
       // only adds its id (openclaw-plugin-sdk.md §8.4).
       outer.innerCallId = call.toolCallId;
       outer.span.setAttribute(OPENCLAW.TOOL_INNER_CALL_ID, call.toolCallId);
-      this.tools.set(key, outer);
+      run.tools.set(call.toolCallId, outer);
       return outer;
     }
 
@@ -364,7 +403,7 @@ export class SpanTree {
       [OPENINFERENCE.SPAN_KIND]: SPAN_KIND.TOOL,
       [OPENINFERENCE.TOOL_NAME]: toolName,
       [OPENINFERENCE.TOOL_CALL_ID]: call.toolCallId,
-      ...this.runAttributes(run),
+      ...run.attributes,
     };
     if (toolName !== call.toolName) attributes[OPENCLAW.TOOL_BRIDGE] = call.toolName;
     if (this.config.capture.toolArguments && call.params !== undefined) {
@@ -375,13 +414,14 @@ export class SpanTree {
     }
     const parent = outer && !outer.ended ? outer.span : run.span;
     if (toolName === EXEC_TOOL && run.sessionKey) {
-      const reserved = this.execReservations.get(run.sessionKey)?.shift();
+      // Reserved by `resolve_exec_env` in this session (on the session's newest run, see execEnv).
+      const reserved = this.latestRunBySession.get(run.sessionKey)?.execSpanIds.shift();
       if (reserved) this.idGenerator.useForNextSpan(reserved);
     }
     const span = this.tracer.startSpan(
       `${OPERATION.EXECUTE_TOOL} ${toolName}`,
       { kind: SpanKind.INTERNAL, attributes },
-      trace.setSpan(ROOT_CONTEXT, parent),
+      parent === run.span && run.childContext ? run.childContext : trace.setSpan(ROOT_CONTEXT, parent),
     );
     const tool: ToolCall = {
       run,
@@ -394,7 +434,12 @@ export class SpanTree {
       innerError: undefined,
       ended: false,
     };
-    this.tools.set(key, tool);
+    run.tools.set(call.toolCallId, tool);
+    this.openTools++;
+    if (run.tools.size > OPEN_TOOLS_PER_RUN) {
+      const oldest = run.tools.values().next().value;
+      if (oldest) this.cancelTool(oldest, "no after_tool_call was observed");
+    }
     if (toolName === SPAWN_TOOL) run.spawnTools.push(tool);
     return tool;
   }
@@ -403,13 +448,15 @@ export class SpanTree {
   endTool(ref: RunRef, call: { toolCallId?: string | undefined; result?: unknown; error?: unknown }): void {
     const run = this.ensureRun(ref);
     if (!run || !call.toolCallId) return;
-    const tool = this.tools.get(toolKey(run.runId, call.toolCallId));
+    const tool = run.tools.get(call.toolCallId);
     if (!tool || tool.ended) return;
     if (tool.innerCallId === call.toolCallId) {
       // The bridged inner call ended; the outer `tool_call` ends the span.
       if (call.error) tool.innerError = call.error;
       return;
     }
+    // An ended tool call is forgotten: a later `before_tool_call` with its id starts a new span.
+    this.forgetTool(tool);
     tool.ended = true;
     const spawnIndex = run.spawnTools.indexOf(tool);
     if (spawnIndex >= 0) run.spawnTools.splice(spawnIndex, 1);
@@ -429,6 +476,13 @@ export class SpanTree {
     }
     span.end();
     releaseSpan(tool);
+  }
+
+  private forgetTool(tool: ToolCall): void {
+    this.openTools--;
+    const tools = tool.run.tools;
+    if (tools.get(tool.toolCallId) === tool) tools.delete(tool.toolCallId);
+    if (tool.innerCallId !== undefined && tools.get(tool.innerCallId) === tool) tools.delete(tool.innerCallId);
   }
 
   /**
@@ -456,23 +510,25 @@ export class SpanTree {
    */
   execEnv(sessionKey: string | undefined): Record<string, string> | undefined {
     const run = sessionKey ? this.latestRunBySession.get(sessionKey) : undefined;
-    if (!run || run.ended || !sessionKey) return undefined;
+    if (!run || run.ended) return undefined;
     const spanId = this.idGenerator.reserveSpanId();
-    const queue = this.execReservations.get(sessionKey) ?? [];
+    const queue = run.execSpanIds;
     queue.push(spanId);
-    if (queue.length > 64) queue.shift();
-    this.execReservations.set(sessionKey, queue);
-    const spanContext: SpanContext = { ...run.spanContext, spanId, isRemote: false };
-    return childProcessEnv(spanContext, run.ids.trajectoryId, this.options.inbound?.context);
+    if (queue.length > EXEC_RESERVATIONS_PER_SESSION) queue.shift();
+    // The run's TRACESTATE and BAGGAGE are the same for all its commands: built on its first exec.
+    run.execEnv ??= childProcessEnvFactory(run.spanContext, run.ids.trajectoryId, this.options.inbound?.context);
+    return run.execEnv(spanId);
   }
 
   /** Ends every open span (gateway stop, process exit). */
   closeAll(): void {
-    for (const tool of this.tools.values()) this.cancelTool(tool, "OpenClaw stopped during the tool call");
+    for (const run of [...this.runs.values(), ...this.endedRuns.values()]) {
+      for (const tool of [...run.tools.values()]) this.cancelTool(tool, "OpenClaw stopped during the tool call");
+    }
     for (const chat of this.chats.values()) {
       if (!chat.ended) this.endChat(chat.callId, { stopReason: "aborted", errorMessage: "OpenClaw stopped during the request" });
     }
-    for (const run of this.runs.values()) this.finishRun(run, { abandoned: true });
+    for (const run of [...this.runs.values()]) this.finishRun(run, { abandoned: true });
   }
 
   openRuns(): AgentRun[] {
@@ -556,8 +612,14 @@ export class SpanTree {
       lastModel: ref.model,
       ended: false,
       spawnTools: [],
+      execSpanIds: [],
+      execEnv: undefined,
+      attributes: runAttributes(ids, ref.sessionId),
+      tools: new Map(),
+      childContext: trace.setSpan(ROOT_CONTEXT, span),
+      touchedAt: Date.now(),
     };
-    span.setAttributes(this.runAttributes(run));
+    span.setAttributes(run.attributes);
     return run;
   }
 
@@ -576,22 +638,9 @@ export class SpanTree {
     return newest;
   }
 
-  /** Attributes every span of a run carries (session and Dynamo correlation, SPEC §3.2). */
-  private runAttributes(run: AgentRun): Attributes {
-    const attributes: Attributes = {
-      [DYNAMO.SESSION_ID]: run.ids.sessionId,
-      [DYNAMO.TRAJECTORY_ID]: run.ids.trajectoryId,
-    };
-    if (run.ids.parentTrajectoryId) attributes[DYNAMO.PARENT_TRAJECTORY_ID] = run.ids.parentTrajectoryId;
-    if (run.sessionId) {
-      attributes[OPENINFERENCE.SESSION_ID] = run.sessionId;
-      attributes[GEN_AI.CONVERSATION_ID] = run.sessionId;
-    }
-    return attributes;
-  }
-
   private cancelTool(tool: ToolCall, message: string): void {
     if (tool.ended) return;
+    this.forgetTool(tool);
     tool.ended = true;
     const spawnIndex = tool.run.spawnTools.indexOf(tool);
     if (spawnIndex >= 0) tool.run.spawnTools.splice(spawnIndex, 1);
@@ -604,12 +653,42 @@ export class SpanTree {
 
   private finishRun(run: AgentRun, how: { abandoned?: boolean }): void {
     if (run.ended) return;
+    if (how.abandoned) {
+      // A run that went silent (or was pushed out) takes its open tool calls with it; after a
+      // normal end they stay open a while for a late after_tool_call (forgetRun ends them).
+      for (const tool of [...run.tools.values()]) this.cancelTool(tool, "no after_tool_call was observed");
+    }
     run.ended = true;
     if (how.abandoned) run.span.setAttribute("openclaw.run.end_observed", false);
     run.span.end();
     releaseSpan(run);
+    run.childContext = undefined; // it holds the ended SDK span; late children use the released one
+    if (this.runs.get(run.runId) === run) this.runs.delete(run.runId);
+    this.endedRuns.set(run.runId, run);
     this.options.onRunEnded?.(run);
   }
+
+  /** An ended run leaves memory: its session entries go with it, and tool calls it left open end. */
+  private forgetRun(run: AgentRun): void {
+    if (run.sessionKey && this.latestRunBySession.get(run.sessionKey) === run) this.latestRunBySession.delete(run.sessionKey);
+    if (run.sessionId && this.latestRunBySessionId.get(run.sessionId) === run) this.latestRunBySessionId.delete(run.sessionId);
+    if (this.adoptedTraceIds.get(run.spanContext.traceId) === run.runId) this.adoptedTraceIds.delete(run.spanContext.traceId);
+    for (const tool of [...run.tools.values()]) this.cancelTool(tool, "no after_tool_call was observed");
+  }
+}
+
+/** Attributes every span of a run carries (session and Dynamo correlation, SPEC §3.2). */
+function runAttributes(ids: DynamoIds, sessionId: string | undefined): Attributes {
+  const attributes: Attributes = {
+    [DYNAMO.SESSION_ID]: ids.sessionId,
+    [DYNAMO.TRAJECTORY_ID]: ids.trajectoryId,
+  };
+  if (ids.parentTrajectoryId) attributes[DYNAMO.PARENT_TRAJECTORY_ID] = ids.parentTrajectoryId;
+  if (sessionId) {
+    attributes[OPENINFERENCE.SESSION_ID] = sessionId;
+    attributes[GEN_AI.CONVERSATION_ID] = sessionId;
+  }
+  return Object.freeze(attributes);
 }
 
 /**
@@ -632,10 +711,6 @@ function mergeRefs(ref: RunRef, earlier: RunRef): RunRef {
     model: ref.model ?? earlier.model,
     openclawTraceId: ref.openclawTraceId ?? earlier.openclawTraceId,
   };
-}
-
-function toolKey(runId: string, toolCallId: string): string {
-  return `${runId}|${toolCallId}`;
 }
 
 /** `agent:<agentId>:…` → agentId. */

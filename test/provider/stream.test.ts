@@ -180,7 +180,15 @@ function setup(pluginConfig: Record<string, unknown> = {}, answer: (call: InnerC
   const wrapped = createStreamWrapper(deps)({ provider: "dynamo", modelId: MODEL_ID, streamFn: transport.fn } as unknown as ProviderWrapStreamFnContext)!;
   const spans = () => exporter.getFinishedSpans();
   const chatSpans = () => spans().filter((span) => span.name === `chat ${MODEL_ID}`);
-  return { config, tree, sessions, protocols, switches, fetches, warnings, transport, wrapped, spans, chatSpans, deps };
+  // The tree forgets a request once it ends: note which span each call id got.
+  const chatSpanIds = new Map<string, string>();
+  const startChat = tree.startChat.bind(tree);
+  tree.startChat = (callId, ref) => {
+    const chat = startChat(callId, ref);
+    if (chat) chatSpanIds.set(callId, chat.spanContext.spanId);
+    return chat;
+  };
+  return { config, tree, sessions, protocols, switches, fetches, warnings, transport, wrapped, spans, chatSpans, chatSpanIds, deps };
 }
 
 type Setup = ReturnType<typeof setup>;
@@ -229,7 +237,7 @@ async function send(s: Setup, options: Options) {
 }
 
 const chatOf = (s: Setup, runId: string, n: number): ReadableSpan => {
-  const found = s.chatSpans().filter((span) => span.attributes["dynamo.x_request_id"] !== undefined && s.tree.getChat(`${runId}:model:${n}`)?.spanContext.spanId === span.spanContext().spanId);
+  const found = s.chatSpans().filter((span) => span.attributes["dynamo.x_request_id"] !== undefined && s.chatSpanIds.get(`${runId}:model:${n}`) === span.spanContext().spanId);
   expect(found).toHaveLength(1);
   return found[0]!;
 };

@@ -120,7 +120,9 @@ describe("span tree state stays bounded", () => {
     const [lost] = agentEnded(ended, "lost-run");
     expect(lost?.attributes["openclaw.run.end_observed"]).toBe(false);
     expect(endedRuns).toEqual(["lost-run"]);
-    expect(tree.getRun("lost-run")).toBeUndefined();
+    // Remembered as ended (for late hooks), no longer open.
+    expect(tree.getRun("lost-run")?.ended).toBe(true);
+    expect(tree.openRuns().map((run) => run.runId)).not.toContain("lost-run");
   });
 
   it("does not evict a long run that is still active (hooks keep it alive)", () => {
@@ -168,41 +170,49 @@ describe("span tree state stays bounded", () => {
     expect(ended.filter((span) => span.name === "chat mock-model")).toHaveLength(1);
   });
 
-  it("keeps the run and chat maps within their caps over 12,000 runs, ending the evicted runs' spans", () => {
+  it("keeps open runs within their cap (10,000), remembers the newest 1,000 ended runs and forgets ended requests", () => {
     // Only agent spans are recorded here (chat spans are non-recording), to keep this fast.
     const { tree, ended, endedRuns } = setup({ recordOnly: "invoke_agent" });
     const RUNS = 12_000;
+    const neverEnded: string[] = [];
     for (let i = 0; i < RUNS; i++) {
       const runId = `run-${i}`;
       start(tree, runId, i);
       tree.startChat(`${runId}:model:1`, { sessionId: `session-${i}`, model: "mock-model" });
       tree.endChat(`${runId}:model:1`, { stopReason: "stop" });
-      // Every other run never sees agent_end.
-      if (i % 2 === 0) hooks.onAgentEnd(tree, { runId, success: true, messages: [] }, ctx(runId, i));
+      // Only every 12th run sees agent_end: 11,000 runs stay open, 1,000 over the cap.
+      if (i % 12 === 0) hooks.onAgentEnd(tree, { runId, success: true, messages: [] }, ctx(runId, i));
+      else neverEnded.push(runId);
     }
-    expect(tree.sizes).toEqual({ runs: 10_000, chats: 10_000, tools: 0, subagents: 0 });
-    // The 2,000 oldest runs were evicted; the 1,000 of them without agent_end were ended then.
+    expect(tree.sizes).toEqual({ runs: 10_000, endedRuns: 1_000, chats: 0, tools: 0, subagents: 0 });
+    // The 1,000 oldest open runs were evicted, and ended then.
     const abandoned = ended.filter((span) => span.attributes["openclaw.run.end_observed"] === false);
-    expect(abandoned.map((span) => span.attributes["openclaw.run.id"])).toEqual(
-      Array.from({ length: 1_000 }, (_, k) => `run-${2 * k + 1}`),
-    );
-    expect(endedRuns).toHaveLength(RUNS / 2 + 1_000);
-    expect(tree.openRuns()).toHaveLength(5_000);
+    expect(abandoned.map((span) => span.attributes["openclaw.run.id"])).toEqual(neverEnded.slice(0, 1_000));
+    expect(endedRuns).toHaveLength(2_000);
+    expect(tree.openRuns()).toHaveLength(10_000);
+    // An ended run still answers late hooks while remembered; the oldest ended ones are forgotten.
+    expect(tree.getRun(`run-${RUNS - 12}`)?.ended).toBe(true);
+    expect(tree.getRun("run-0")).toBeUndefined();
     expect(ended.filter((span) => span.status.code !== 0)).toEqual([]);
     tree.closeAll();
     expect(ended.filter((span) => span.name === "invoke_agent main")).toHaveLength(RUNS);
-    expect(ended.filter((span) => span.attributes["openclaw.run.end_observed"] === false)).toHaveLength(6_000);
+    expect(ended.filter((span) => span.attributes["openclaw.run.end_observed"] === false)).toHaveLength(11_000);
   });
 
-  it("keeps the tool map within its cap (50,000) when tool calls never end", () => {
-    // A no-op tracer: this is about the correlation maps, not spans, and 50k SDK spans are slow.
-    const { config } = loadConfig({}, {});
-    const tree = new SpanTree({ tracer: trace.getTracer("noop"), idGenerator: new ReservableIdGenerator(), config });
-    for (let i = 0; i < 10_200; i++) {
-      const runId = `run-${i}`;
-      start(tree, runId, i);
-      for (let t = 0; t < 5; t++) hooks.onBeforeToolCall(tree, { toolName: "read", runId, toolCallId: `call_${t}`, params: {} }, ctx(runId, i));
-    }
-    expect(tree.sizes).toEqual({ runs: 10_000, chats: 0, tools: 50_000, subagents: 0 });
+  it("keeps a run's open tool calls within their cap (1,000), ending the oldest when calls never end", () => {
+    const { tree, ended } = setup();
+    start(tree, "run-busy");
+    for (let t = 0; t < 1_005; t++) hooks.onBeforeToolCall(tree, { toolName: "read", runId: "run-busy", toolCallId: `call_${t}`, params: {} }, ctx("run-busy"));
+    expect(tree.sizes).toMatchObject({ runs: 1, tools: 1_000 });
+    const cancelled = ended.filter((span) => span.name === "execute_tool read");
+    expect(cancelled.map((span) => span.attributes["gen_ai.tool.call.id"])).toEqual(["call_0", "call_1", "call_2", "call_3", "call_4"]);
+    expect(new Set(cancelled.map((span) => span.status.message))).toEqual(new Set(["no after_tool_call was observed"]));
+    // An evicted call's late end changes nothing; a live one still ends normally.
+    hooks.onAfterToolCall(tree, { toolName: "read", runId: "run-busy", toolCallId: "call_0", result: "x" }, ctx("run-busy"));
+    hooks.onAfterToolCall(tree, { toolName: "read", runId: "run-busy", toolCallId: "call_1004", result: "x" }, ctx("run-busy"));
+    const reads = ended.filter((span) => span.name === "execute_tool read");
+    expect(reads).toHaveLength(6);
+    expect(reads.at(-1)?.attributes).toMatchObject({ "gen_ai.tool.call.id": "call_1004", "dynamo.tool.status": "succeeded" });
+    expect(tree.sizes.tools).toBe(999);
   });
 });

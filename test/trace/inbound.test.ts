@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 // Inbound trace context from the environment (SPEC §3.3, otel-conventions.md §4–§5) and the
 // outbound context handed to `exec` commands through `resolve_exec_env` (openclaw-plugin-sdk.md §10).
 import { SpanKind, TraceFlags } from "@opentelemetry/api";
+import { TraceState } from "@opentelemetry/core";
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan, type SpanProcessor } from "@opentelemetry/sdk-trace";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
@@ -9,7 +10,7 @@ import { createTracing, type Tracing } from "../../src/trace/export.ts";
 import * as hooks from "../../src/trace/hooks.ts";
 import type { HookCtx } from "../../src/trace/hooks.ts";
 import { ReservableIdGenerator } from "../../src/trace/id-generator.ts";
-import { readInboundContext, type InboundContext } from "../../src/trace/inbound.ts";
+import { childProcessEnv, childProcessEnvFactory, readInboundContext, type InboundContext } from "../../src/trace/inbound.ts";
 import { SpanTree, type SpanTreeOptions } from "../../src/trace/span-tree.ts";
 
 const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -330,6 +331,31 @@ describe("exec environment (resolve_exec_env → before_tool_call(exec))", () =>
     startRun(tree, "R1");
     endRun(tree, "R1");
     expect(resolveExecEnv(tree)).toBeUndefined();
+  });
+
+  it("builds the same env per span id as the propagators do (the run's tracestate and baggage built once)", () => {
+    setEnv({ TRACEPARENT: VALID, TRACESTATE: `vendor=abc,dynamo=${TRACE}-1122334455667788`, BAGGAGE: "user=alice" });
+    const inbound = readValid();
+    const cases = [
+      { baggage: inbound.context, traceState: inbound.spanContext.traceState },
+      { baggage: undefined, traceState: undefined }, // no inbound context: the propagator-free path
+      { baggage: undefined, traceState: new TraceState("vendor=abc") },
+    ];
+    for (const { baggage, traceState } of cases) {
+      for (const traceFlags of [TraceFlags.SAMPLED, TraceFlags.NONE]) {
+        for (const trajectory of [`${TRACE}-aaaaaaaaaaaaaaaa`, undefined, "not-derived"]) {
+          const run = { traceId: randomBytes(16).toString("hex"), spanId: randomBytes(8).toString("hex"), traceFlags, isRemote: false, ...(traceState ? { traceState } : {}) };
+          const factory = childProcessEnvFactory(run, trajectory, baggage);
+          for (let i = 0; i < 3; i++) {
+            const spanId = randomBytes(8).toString("hex");
+            const env = factory(spanId);
+            expect(env).toEqual(childProcessEnv({ ...run, spanId }, trajectory, baggage));
+            env.TRACEPARENT = "mutated by a caller";
+            expect(factory(spanId).TRACEPARENT).not.toBe("mutated by a caller");
+          }
+        }
+      }
+    }
   });
 
   it("round-trips: a child process reading the exec env continues the trace under the exec span", () => {

@@ -646,3 +646,73 @@ describe("span tree: process identity", () => {
     expect(tree.getRun("R1")?.isSubagent).toBe(true);
   });
 });
+
+describe("span tree: what is remembered after the end", () => {
+  it("forgets an ended tool call: a late after_tool_call changes nothing, a reused id starts a new span", () => {
+    const { tree, spans } = setup();
+    runStart(tree, "run-forget");
+    tool(tree, "run-forget", "read", "call_1");
+    expect(tree.sizes.tools).toBe(0);
+    // A duplicate end for the ended call: no second span, no change to the first.
+    hooks.onAfterToolCall(tree, { toolName: "read", runId: "run-forget", toolCallId: "call_1", error: "late" }, toolCtx("run-forget", "read", "call_1"));
+    const reads = () => spans().filter((span) => span.name === "execute_tool read");
+    expect(reads()).toHaveLength(1);
+    expect(reads()[0]!.status.code).toBe(SpanStatusCode.UNSET);
+    tool(tree, "run-forget", "read", "call_1");
+    expect(reads()).toHaveLength(2);
+    expect(idOf(reads()[0]!)).not.toBe(idOf(reads()[1]!));
+  });
+
+  it("forgets both keys of a bridged call when it ends", () => {
+    const { tree } = setup();
+    runStart(tree, "run-bridge-forget");
+    bridgeStart(tree, "run-bridge-forget", "call_1", "sessions_spawn", { task: "x" });
+    expect(tree.sizes.tools).toBe(1); // one open call, known by both ids
+    bridgeEnd(tree, "run-bridge-forget", "call_1", "sessions_spawn", { task: "x" }, { result: {} }, { result: {} });
+    expect(tree.sizes.tools).toBe(0);
+  });
+
+  it("forgets an ended request: a late endChat changes nothing", () => {
+    const { tree, spans } = setup();
+    runStart(tree, "run-chat-forget");
+    modelCall(tree, "run-chat-forget", 1, { stopReason: "stop" });
+    expect(tree.sizes.chats).toBe(0);
+    tree.endChat("run-chat-forget:model:1", { stopReason: "error", errorMessage: "late" });
+    const chats = spans().filter((span) => span.name.startsWith("chat "));
+    expect(chats).toHaveLength(1);
+    expect(chats[0]!.status.code).toBe(SpanStatusCode.UNSET);
+  });
+
+  it("keeps an ended run for late hooks: a tool call that outlives agent_end still ends under it", () => {
+    const { tree, one } = setup();
+    runStart(tree, "run-late");
+    hooks.onBeforeToolCall(tree, { toolName: "read", params: {}, runId: "run-late", toolCallId: "call_late" }, toolCtx("run-late", "read", "call_late"));
+    agentEnd(tree, "run-late");
+    expect(tree.sizes).toMatchObject({ runs: 0, endedRuns: 1, tools: 1 });
+    hooks.onAfterToolCall(tree, { toolName: "read", runId: "run-late", toolCallId: "call_late", result: "ok" }, toolCtx("run-late", "read", "call_late"));
+    const read = one("execute_tool read");
+    expect(read.attributes["dynamo.tool.status"]).toBe("succeeded");
+    expect(parentOf(read)).toBe(idOf(one("invoke_agent main")));
+    expect(tree.sizes.tools).toBe(0);
+  });
+
+  it("forgets the oldest ended runs beyond 1,000: their sessions and open tool calls go with them", () => {
+    const { tree, spans } = setup();
+    runStart(tree, "run-first", "agent:main:first", "session-first");
+    hooks.onBeforeToolCall(tree, { toolName: "read", params: {}, runId: "run-first", toolCallId: "call_open" }, toolCtx("run-first", "read", "call_open", "agent:main:first", "session-first"));
+    agentEnd(tree, "run-first", "agent:main:first", "session-first");
+    expect(tree.latestRunIdOfSession("session-first")).toBeUndefined(); // ended
+    for (let i = 0; i < 1_000; i++) {
+      runStart(tree, `run-${i}`, `agent:main:s${i}`, `session-${i}`);
+      agentEnd(tree, `run-${i}`, `agent:main:s${i}`, `session-${i}`);
+    }
+    expect(tree.getRun("run-first")).toBeUndefined();
+    expect(tree.getRun("run-999")?.ended).toBe(true);
+    expect(tree.sizes).toMatchObject({ runs: 0, endedRuns: 1_000, tools: 0 });
+    const read = spans().find((span) => span.name === "execute_tool read")!;
+    expect(read.attributes["dynamo.tool.status"]).toBe("cancelled");
+    expect(read.status.message).toBe("no after_tool_call was observed");
+    // A hook naming the forgotten run's session finds nothing left of it.
+    expect(tree.ensureRun({ sessionKey: "agent:main:first" })).toBeUndefined();
+  });
+});
