@@ -47,6 +47,10 @@ export interface DynamoSessionsOptions {
   readonly fetchImpl?: typeof fetch;
 }
 
+/** Chains remembered at most (each holds its run); pruning goes down to PRUNED_CHAINS. */
+const MAX_CHAINS = 10_000;
+const PRUNED_CHAINS = 9_000;
+
 export class DynamoSessions {
   private readonly chains = new Map<string, ChainState>();
   private readonly options: DynamoSessionsOptions;
@@ -123,15 +127,27 @@ export class DynamoSessions {
     if (!chain) {
       chain = { run, protocol, opened: false, terminated: false };
       this.chains.set(run.ids.trajectoryId, chain);
-      // Bound the map: forget the oldest finished chains.
-      if (this.chains.size > 10_000) {
-        for (const [key, old] of this.chains) {
-          if (old.terminated || !old.opened) this.chains.delete(key);
-          if (this.chains.size <= 9_000) break;
-        }
-      }
+      if (this.chains.size > MAX_CHAINS) this.prune(run.ids.trajectoryId);
     }
     return chain;
+  }
+
+  /**
+   * Bounds the map: forgets the oldest finished chains first; when it is still full of open ones
+   * (lead chains whose OpenClaw session never ends), ends the oldest of those as Dynamo's idle
+   * timeout would, sending its close / session-final, and forgets them too.
+   */
+  private prune(keep: string): void {
+    for (const [key, old] of this.chains) {
+      if (this.chains.size <= PRUNED_CHAINS) return;
+      if (key !== keep && (old.terminated || !old.opened)) this.chains.delete(key);
+    }
+    for (const key of this.chains.keys()) {
+      if (this.chains.size <= MAX_CHAINS) return;
+      if (key === keep) continue;
+      this.terminate(key);
+      this.chains.delete(key);
+    }
   }
 
   private terminate(trajectoryId: string): void {

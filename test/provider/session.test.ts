@@ -318,3 +318,24 @@ describe("DynamoSessions: failures never throw", () => {
     expect(s.counters.closed).toBe(1);
   });
 });
+
+describe("DynamoSessions: bounded", () => {
+  it("keeps at most 10,000 chains: finished ones are forgotten first, then the oldest open ones are ended", async () => {
+    const sent: string[] = [];
+    const fetchImpl = (async (_url: string, init: RequestInit) => {
+      sent.push(new Headers(init.headers).get("x-dynamo-session-id") ?? "");
+      return new Response("{}", { status: 200 });
+    }) as unknown as typeof fetch;
+    const { s } = sessions({ fetchImpl });
+    const lead = (i: number) =>
+      ({ ids: { sessionId: "s", trajectoryId: `t-${i}` }, isSubagent: false, kind: "lead", spanContext: { traceId: "0".repeat(31) + "1", spanId: "0".repeat(15) + "1", traceFlags: 1 } }) as unknown as AgentRun;
+    // Lead chains under the headers protocol stay open until their OpenClaw session ends; these never do.
+    for (let i = 0; i < 10_005; i++) s.noteHeadersRequest(lead(i));
+    await s.settled();
+    expect(s.openChains()).toHaveLength(10_000);
+    // The 5 oldest were ended (session-final sent) to make room, the newest kept.
+    expect(sent).toEqual(["t-0", "t-1", "t-2", "t-3", "t-4"]);
+    expect(s.openChains().at(-1)?.trajectoryId).toBe("t-10004");
+    expect(s.counters.finals).toBe(5);
+  });
+});
