@@ -11,9 +11,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
+// Shared with the e2e harness; these modules do not import vitest.
+import { createLayout, openClawConfig, openClawEnv } from "../test/e2e/harness/layout.ts";
+import { lines } from "../test/e2e/harness/logs.ts";
+import { freePort } from "../test/e2e/harness/ports.ts";
 
 type Json = Record<string, unknown>;
 
@@ -70,24 +73,8 @@ export interface Gateway {
   stop(graceMs: number): Promise<{ graceful: boolean; exitCode: number | null }>;
 }
 
-// ANSI colour and hyperlink sequences in OpenClaw's output.
-const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)/g;
-export const stripAnsi = (text: string): string => text.replace(ANSI, "");
-
 /** Variables worth passing to OpenClaw: locale, proxies and TLS trust. Nothing else of the user's env leaks in. */
 const PASS_THROUGH = ["LANG", "LC_ALL", "LC_CTYPE", "TZ", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "SSL_CERT_DIR"];
-
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 /** Copy what OpenClaw reads from the plugin package; link its dependencies. */
 function snapshotPlugin(pluginDir: string, into: string): string {
@@ -108,34 +95,17 @@ function snapshotPlugin(pluginDir: string, into: string): string {
 }
 
 export function createOpenClawHome(options: OpenClawHomeOptions): OpenClawHome {
-  const dir = mkdtempSync(join(tmpdir(), "openclaw-dynamo-demo-"));
-  const home = join(dir, "home");
-  const stateDir = join(dir, "state");
-  const workspace = join(dir, "workspace");
+  const layout = createLayout(mkdtempSync(join(tmpdir(), "openclaw-dynamo-demo-")));
+  const { dir, home, workspace, configPath, logFile } = layout;
   const tmp = join(dir, "tmp");
-  const configPath = join(stateDir, "openclaw.json");
-  const logFile = join(dir, "openclaw.log");
   const gatewayLog = join(dir, "gateway.log");
-  for (const d of [home, stateDir, workspace, tmp]) mkdirSync(d, { recursive: true });
+  mkdirSync(tmp, { recursive: true });
   for (const [name, content] of Object.entries(options.workspaceFiles)) writeFileSync(join(workspace, name), content);
   const pluginPath = snapshotPlugin(options.pluginDir, join(dir, "plugin"));
 
   const gateway = { port: 0, token: randomBytes(16).toString("hex") };
   const writeConfig = (): void => {
-    const config: Json = {
-      logging: { file: logFile },
-      update: { checkOnStart: false },
-      plugins: {
-        load: { paths: [pluginPath] },
-        entries: {
-          // allowConversationAccess: run-level hooks (agent_end, llm_input, …) reach a non-bundled plugin only with it.
-          dynamo: { enabled: true, hooks: { allowConversationAccess: true }, config: options.pluginConfig },
-        },
-      },
-      // No recurring heartbeat turn in the middle of the scripted task.
-      agents: { defaults: { model: { primary: `dynamo/${options.model}` }, workspace, heartbeat: { every: "0m" } } },
-      gateway: { mode: "local", port: gateway.port, bind: "loopback", auth: { mode: "token", token: gateway.token } },
-    };
+    const config = openClawConfig({ layout, pluginPath, pluginConfig: options.pluginConfig, model: options.model, gateway });
     writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
   };
   writeConfig();
@@ -149,11 +119,7 @@ export function createOpenClawHome(options: OpenClawHomeOptions): OpenClawHome {
     // OpenClaw's early logger and other temp files land in here and are removed with it.
     TMPDIR: tmp,
     LANG: env.LANG ?? "C.UTF-8",
-    OPENCLAW_STATE_DIR: stateDir,
-    OPENCLAW_CONFIG_PATH: configPath,
-    OPENCLAW_NO_AUTO_UPDATE: "1",
-    OPENCLAW_DISABLE_BONJOUR: "1",
-    OPENCLAW_NO_RESPAWN: "1",
+    ...openClawEnv(layout),
     OPENCLAW_SKIP_CHANNELS: "1",
     ...options.env,
   });
@@ -267,7 +233,7 @@ export function createOpenClawHome(options: OpenClawHomeOptions): OpenClawHome {
         gatewayLog,
       );
       // Ready when the log says "[gateway] ready" (an earlier "spawn broker ready" does not count).
-      const isReady = () => stripAnsi(proc.output()).split(/\r?\n/).some((line) => /\[gateway\] ready\s*$/.test(line));
+      const isReady = () => lines(proc.output()).some((line) => /\[gateway\] ready\s*$/.test(line));
       const deadline = Date.now() + readyTimeoutMs;
       let exited = false;
       void proc.exited.then(() => (exited = true));
@@ -312,10 +278,7 @@ export function createOpenClawHome(options: OpenClawHomeOptions): OpenClawHome {
   };
 }
 
-export function tail(text: string, lines = 30): string {
-  return stripAnsi(text)
-    .split(/\r?\n/)
-    .filter((line) => line.trim() !== "")
-    .slice(-lines)
-    .join("\n");
+/** The last `n` non-empty lines of `text`, ANSI stripped, for error messages. */
+export function tail(text: string, n = 30): string {
+  return lines(text).slice(-n).join("\n");
 }

@@ -23,16 +23,19 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { startSimulator, type ChatFault, type OtlpSpan, type RecordedRequest, type Simulator } from "../sim/index.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ChatFault, OtlpSpan, RecordedRequest, Simulator } from "../sim/index.ts";
 import {
-  createOpenClawEnv,
+  explain,
   freePort,
+  keepOnFailure,
   parseLogFile,
   readTextFile,
+  Resources,
   runAgentLocal,
   startGateway,
   tail,
+  Timings,
   WORKSPACE_FILE_CONTENT,
   type AgentTurnResult,
   type CliResult,
@@ -41,19 +44,9 @@ import {
   type RunningGateway,
 } from "./harness/index.ts";
 
-const fileStartedAt = Date.now();
-const timings: Array<[string, number]> = [];
-const worlds: OpenClawWorld[] = [];
-const sims: Simulator[] = [];
-
-async function timed<T>(label: string, step: () => Promise<T>): Promise<T> {
-  const t0 = Date.now();
-  try {
-    return await step();
-  } finally {
-    timings.push([label, Date.now() - t0]);
-  }
-}
+// Bookkeeping (harness/bookkeeping.ts): step timings, printed in afterAll; every sim and world, stopped there.
+const timings = new Timings();
+const resources = new Resources();
 
 /**
  * OpenClaw 2026.9.6 copies and verifies a path-loaded plugin's directory while loading it; several
@@ -65,7 +58,7 @@ const PLUGIN_LOAD_RACE = /Plugin source changed while preparing its reload/;
 async function retryLoadRace<T extends { stdout: string; stderr: string }>(label: string, attempt: () => Promise<T>): Promise<T> {
   const first = await attempt();
   if (!PLUGIN_LOAD_RACE.test(`${first.stdout}\n${first.stderr}`)) return first;
-  timings.push([`${label}: retried (plugin-load race)`, 0]);
+  timings.add(`${label}: retried (plugin-load race)`, 0);
   return attempt();
 }
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -76,25 +69,9 @@ function phases(label: string, sim: Simulator, turn: AgentTurnResult): void {
   if (requests.length === 0) return;
   const first = Math.min(...requests.map((r) => r.receivedAt));
   const last = Math.max(...requests.map((r) => r.finishedAt ?? r.receivedAt));
-  timings.push([`${label}: start-up to first model request`, first - turn.startedAtMs]);
-  timings.push([`${label}: first to last model request`, last - first]);
-  timings.push([`${label}: last answer to exit`, turn.exitedAtMs - last]);
-}
-
-async function newSim(generation: "nvext" | "headers"): Promise<Simulator> {
-  const sim = await startSimulator({ generation });
-  sims.push(sim);
-  return sim;
-}
-
-async function newWorld(options: Parameters<typeof createOpenClawEnv>[0]): Promise<OpenClawWorld> {
-  const world = await createOpenClawEnv(options);
-  worlds.push(world);
-  return world;
-}
-
-function keepOnFailure(world: OpenClawWorld | undefined): void {
-  onTestFailed(() => world?.keep());
+  timings.add(`${label}: start-up to first model request`, first - turn.startedAtMs);
+  timings.add(`${label}: first to last model request`, last - first);
+  timings.add(`${label}: last answer to exit`, turn.exitedAtMs - last);
 }
 
 /** The plugin's log lines (text only) from OpenClaw's log file. */
@@ -102,16 +79,6 @@ function dynamoLines(world: OpenClawWorld): string[] {
   return parseLogFile(readTextFile(world.logFile))
     .map((entry) => entry.text)
     .filter((text) => text.includes("[dynamo]"));
-}
-
-function explain(world: OpenClawWorld, result: { exitCode: number | null; stdout: string; stderr: string }, sim?: Simulator): string {
-  return [
-    `world ${world.dir}, exit ${result.exitCode}`,
-    sim ? sim.summary() : "",
-    `stdout: ${result.stdout.slice(0, 1500)}`,
-    `stderr tail:\n${tail(result.stderr, 25)}`,
-    `[dynamo] lines:\n${dynamoLines(world).join("\n")}`,
-  ].join("\n");
 }
 
 const chats = (sim: Simulator): RecordedRequest[] => sim.chatRequests();
@@ -150,9 +117,9 @@ interface LocalResult {
 }
 
 async function baselineScenario(): Promise<LocalResult> {
-  const sim = await newSim("headers");
+  const sim = await resources.newSim({ generation: "headers" });
   sim.faults.chat(...DYNAMO_FAULTS);
-  const world = await newWorld({
+  const world = await resources.newWorld({
     name: "faults-baseline",
     models: {
       providers: {
@@ -165,20 +132,20 @@ async function baselineScenario(): Promise<LocalResult> {
     },
     extraConfig: { plugins: { load: { paths: [] }, entries: { dynamo: { enabled: false } } } },
   });
-  const turn = await timed("baseline: agent --local without the plugin", () => runAgentLocal(world, { message: FAULT_MESSAGE, timeoutMs: 200_000 }));
+  const turn = await timings.timed("baseline: agent --local without the plugin", () => runAgentLocal(world, { message: FAULT_MESSAGE, timeoutMs: 200_000 }));
   phases("baseline", sim, turn);
   return { sim, world, turn };
 }
 
 async function faultsScenario(): Promise<LocalResult & { relayEndpoint: string }> {
-  const sim = await newSim("headers");
+  const sim = await resources.newSim({ generation: "headers" });
   sim.faults.chat(...DYNAMO_FAULTS);
   const relayEndpoint = `tcp://127.0.0.1:${await freePort()}`;
-  const world = await newWorld({
+  const world = await resources.newWorld({
     name: "faults-dynamo",
     pluginConfig: { baseUrl: sim.baseUrl, agentTrace: true, protocol: "headers", otlpEndpoint: sim.otlpUrl, toolEventsEndpoint: relayEndpoint },
   });
-  const turn = await timed("faults: agent --local with the plugin", () =>
+  const turn = await timings.timed("faults: agent --local with the plugin", () =>
     retryLoadRace("faults", () => runAgentLocal(world, { message: FAULT_MESSAGE, timeoutMs: 200_000 })),
   );
   phases("faults", sim, turn);
@@ -229,8 +196,8 @@ interface SigtermResult {
 }
 
 async function sigtermScenario(): Promise<SigtermResult> {
-  const sim = await newSim("headers");
-  const world = await newWorld({
+  const sim = await resources.newSim({ generation: "headers" });
+  const world = await resources.newWorld({
     name: "faults-sigterm",
     pluginConfig: { baseUrl: sim.baseUrl, agentTrace: true, otlpEndpoint: sim.otlpUrl, toolEventsEndpoint: sim.zmqEndpoint },
     env: {
@@ -256,10 +223,10 @@ async function sigtermScenario(): Promise<SigtermResult> {
     });
     return { proc, started };
   };
-  let { proc, started } = await timed("sigterm: until the exec tool call runs", startExec);
+  let { proc, started } = await timings.timed("sigterm: until the exec tool call runs", startExec);
   if (!started && PLUGIN_LOAD_RACE.test(proc.output())) {
-    timings.push(["sigterm: retried (plugin-load race)", 0]);
-    ({ proc, started } = await timed("sigterm: until the exec tool call runs (retry)", startExec));
+    timings.add("sigterm: retried (plugin-load race)", 0);
+    ({ proc, started } = await timings.timed("sigterm: until the exec tool call runs (retry)", startExec));
   }
   if (!started) throw new Error(`the agent exited before its exec tool call:\n${tail(proc.output(), 30)}`);
   const execCallId = String((started.record.tool as { tool_call_id: string }).tool_call_id);
@@ -269,7 +236,7 @@ async function sigtermScenario(): Promise<SigtermResult> {
   const exit = await proc.exited;
   clearTimeout(killer);
   const exitMs = exit.exitedAtMs - sentAt;
-  timings.push(["sigterm: SIGTERM to exit", exitMs]);
+  timings.add("sigterm: SIGTERM to exit", exitMs);
   // Whatever was flushed has arrived by now; give the receivers a moment to decode.
   await new Promise((resolve) => setTimeout(resolve, 500));
   return { sim, world, result: { exitCode: exit.exitCode, signal: exit.signal, stdout: proc.stdout(), stderr: proc.stderr() }, exitMs, execCallId, sentAt };
@@ -293,8 +260,8 @@ interface GatewayResult {
 }
 
 async function gatewayScenario(): Promise<GatewayResult> {
-  const sim = await newSim("nvext");
-  const world = await newWorld({
+  const sim = await resources.newSim({ generation: "nvext" });
+  const world = await resources.newWorld({
     name: "faults-gateway",
     gateway: true,
     pluginConfig: { baseUrl: sim.baseUrl, otlpEndpoint: sim.otlpUrl },
@@ -306,20 +273,20 @@ async function gatewayScenario(): Promise<GatewayResult> {
     },
   });
   writeFileSync(join(world.workspace, CONTENT.argFile), `${CONTENT.result}\n`);
-  const gateway = await timed("gateway: start", () =>
+  const gateway = await timings.timed("gateway: start", () =>
     startGateway(world).catch(async (error: unknown) => {
       if (!PLUGIN_LOAD_RACE.test(String(error))) throw error;
-      timings.push(["gateway: retried (plugin-load race)", 0]);
+      timings.add("gateway: retried (plugin-load race)", 0);
       return startGateway(world);
     }),
   );
   const message =
     `${CONTENT.prompt} Read my notes and delegate. [[sim:read ${CONTENT.argFile}]] ` +
     `[[sim:spawn Run the check {{sim:exec sleep 20}} {{sim:text Child done.}}]] [[sim:text ${CONTENT.completion}]]`;
-  const lead = await timed("gateway: lead run", () => gateway.runAgent({ message, timeoutMs: 200_000 }));
+  const lead = await timings.timed("gateway: lead run", () => gateway.runAgent({ message, timeoutMs: 200_000 }));
   // The subagent is in its `exec` call, its Dynamo session open: ask for the status, then stop the
   // Gateway. OpenClaw drains the subagent run before it stops (gateway_stop comes last).
-  const execStart = await timed("gateway: until the subagent's exec runs", () =>
+  const execStart = await timings.timed("gateway: until the subagent's exec runs", () =>
     sim.waitFor(
       () => sim.relay.accepted.find((m) => m.record.event_type === "tool_start" && (m.record.tool as { tool_class?: string }).tool_class === "exec"),
       120_000,
@@ -327,8 +294,8 @@ async function gatewayScenario(): Promise<GatewayResult> {
     ),
   );
   const childTrajectory = String((execStart.record.agent_context as { trajectory_id?: string } | undefined)?.trajectory_id);
-  const status = await timed("gateway: dynamo.status", () => gateway.call("dynamo.status"));
-  const stop = await timed("gateway: stop mid-subagent", () => gateway.stop({ graceMs: 90_000 }));
+  const status = await timings.timed("gateway: dynamo.status", () => gateway.call("dynamo.status"));
+  const stop = await timings.timed("gateway: stop mid-subagent", () => gateway.stop({ graceMs: 90_000 }));
   await new Promise((resolve) => setTimeout(resolve, 500));
   return { sim, world, gateway, lead, status, stop, childTrajectory };
 }
@@ -351,17 +318,16 @@ beforeAll(() => {
 
 afterAll(async () => {
   await Promise.allSettled([baseline, faults, sigterm, gatewayRun]);
-  const total = Date.now() - fileStartedAt;
-  console.log(`faults e2e timings (file total ${total} ms):\n${timings.map(([k, v]) => `  ${k.padEnd(50)} ${v} ms`).join("\n")}`);
-  await Promise.allSettled(worlds.map((world) => world.dispose()));
-  await Promise.allSettled(sims.map((sim) => sim.close()));
+  const total = Date.now() - timings.startedAt;
+  console.log(timings.table(`faults e2e timings (file total ${total} ms):`, 50));
+  await resources.dispose();
 }, 120_000);
 
 describe("Dynamo faults: the outcome is what it is without the plugin", () => {
   it("the run without the plugin recovers through OpenClaw's own retries (the baseline)", async () => {
     const { sim, world, turn } = await baseline;
     keepOnFailure(world);
-    expect(turn.exitCode, explain(world, turn, sim)).toBe(0);
+    expect(turn.exitCode, explain(turn, world, sim)).toBe(0);
     expect(dynamoLines(world), "the plugin is not loaded in the baseline").toEqual([]);
     expect(chats(sim).filter((r) => r.fault !== undefined)).toHaveLength(DYNAMO_FAULTS.length);
   });
@@ -369,7 +335,7 @@ describe("Dynamo faults: the outcome is what it is without the plugin", () => {
   it("with the plugin: same exit code, same answer, the same requests with the same faults", async () => {
     const [{ sim: plain, turn: plainTurn }, { sim, world, turn }] = await Promise.all([baseline, faults]);
     keepOnFailure(world);
-    expect(turn.exitCode, explain(world, turn, sim)).toBe(plainTurn.exitCode);
+    expect(turn.exitCode, explain(turn, world, sim)).toBe(plainTurn.exitCode);
     expect(replyText(turn.json)).toBe(replyText(plainTurn.json));
     expect(replyText(turn.json)).toContain("Fault run done.");
     expect(replyText(turn.json)).toContain(WORKSPACE_FILE_CONTENT);
@@ -412,7 +378,7 @@ describe("SIGTERM to a one-shot run mid-tool-call, with invalid settings and pla
     const { sim, world, result, exitMs, execCallId, sentAt } = await sigterm;
     keepOnFailure(world);
     // How long OpenClaw itself takes to wind down is OpenClaw's; it must not be killed or hang.
-    expect(result.exitCode === 143 || result.signal === "SIGTERM", explain(world, result, sim)).toBe(true);
+    expect(result.exitCode === 143 || result.signal === "SIGTERM", explain(result, world, sim)).toBe(true);
     expect(exitMs).toBeLessThan(60_000);
     // The plugin's flush bound is 2 s; generous slack for a loaded machine.
     const lastArrival = Math.max(...sim.relay.accepted.map((m) => m.receivedAt), ...sim.otlp.exports.map((e) => e.receivedAt));
@@ -439,7 +405,7 @@ describe("SIGTERM to a one-shot run mid-tool-call, with invalid settings and pla
     expect(lines.filter((line) => line.includes("ignoring TRACEPARENT"))).toHaveLength(1);
     // Fresh trace (the malformed parent is ignored), and the request still carries a valid traceparent.
     const first = chats(sim).find((r) => r.status === 200)!;
-    expect(first.traceparent, explain(world, result, sim)).toMatch(/^00-(?!4bf92f3577b34da6a3ce929d0e0e473)[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(first.traceparent, explain(result, world, sim)).toMatch(/^00-(?!4bf92f3577b34da6a3ce929d0e0e473)[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   });
 
   it("no secret appears in any log line, output, span or relay record", async () => {
@@ -464,7 +430,7 @@ describe("Gateway stop in the middle of a subagent run", () => {
   it("the lead run completed normally", async () => {
     const { world, lead, sim } = await gatewayRun;
     keepOnFailure(world);
-    expect(lead.exitCode, explain(world, lead, sim)).toBe(0);
+    expect(lead.exitCode, explain(lead, world, sim)).toBe(0);
     expect(JSON.stringify(lead.json)).toContain(CONTENT.completion);
   });
 

@@ -13,16 +13,17 @@
  * and each describe's beforeAll just awaits its scenario. The Gateway is stopped only after the
  * other chain has finished, so the stop-time assertion is not measured under our own load.
  */
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { messageText, startSimulator, type RecordedRequest, type Simulator } from "../sim/index.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { messageText, type RecordedRequest, type Simulator } from "../sim/index.ts";
 import {
-  createOpenClawEnv,
+  explain,
+  keepOnFailure,
   payloadTexts,
-  pluginLines,
-  readTextFile,
+  Resources,
   runAgentLocal,
   startGateway,
   tail,
+  Timings,
   WORKSPACE_FILE_CONTENT,
   type AgentTurnResult,
   type CliResult,
@@ -32,51 +33,11 @@ import {
 } from "./harness/index.ts";
 
 // ---------------------------------------------------------------------------------------------
-// Bookkeeping: timings, cleanup, failure context
+// Bookkeeping (harness/bookkeeping.ts): step timings, printed in afterAll; every sim and world, stopped there
 // ---------------------------------------------------------------------------------------------
 
-const fileStartedAt = Date.now();
-const timings: Array<[string, number]> = [];
-const worlds: OpenClawWorld[] = [];
-const sims: Simulator[] = [];
-
-/** Measure an expensive step; the table is printed in afterAll. */
-async function timed<T>(label: string, step: () => Promise<T>): Promise<T> {
-  const t0 = Date.now();
-  try {
-    return await step();
-  } finally {
-    timings.push([label, Date.now() - t0]);
-  }
-}
-
-async function newSim(models?: string[]): Promise<Simulator> {
-  const sim = await startSimulator({ generation: "headers", ...(models ? { models } : {}) });
-  sims.push(sim);
-  return sim;
-}
-
-async function newWorld(options: Parameters<typeof createOpenClawEnv>[0]): Promise<OpenClawWorld> {
-  const world = await createOpenClawEnv(options);
-  worlds.push(world);
-  return world;
-}
-
-/** Keep the world's directory (config, OpenClaw log, every process's output) when the current test fails. */
-function keepOnFailure(world: OpenClawWorld | undefined): void {
-  onTestFailed(() => world?.keep());
-}
-
-/** Failure context for a CLI/agent result: exit status, stdout, stderr tail, plugin log lines. */
-function explain(result: CliResult | AgentTurnResult, world: OpenClawWorld, sim?: Simulator): string {
-  return [
-    `exit ${result.exitCode} signal ${result.signal} after ${result.durationMs} ms (world: ${world.dir})`,
-    sim ? `sim: ${sim.summary()}` : "",
-    `stdout: ${result.stdout.slice(0, 2000)}`,
-    `stderr tail:\n${tail(result.stderr, 30)}`,
-    `[dynamo] log lines:\n${pluginLines(readTextFile(world.logFile)).slice(-20).join("\n")}`,
-  ].join("\n");
-}
+const timings = new Timings();
+const resources = new Resources();
 
 function userMessages(req: RecordedRequest): string[] {
   const body = req.body as { messages?: Array<{ role?: unknown; content?: unknown }> } | undefined;
@@ -112,10 +73,10 @@ interface LocalTurnScenario {
 }
 
 async function scenarioA(): Promise<LocalTurnScenario> {
-  const sim = await newSim();
+  const sim = await resources.newSim({ generation: "headers" });
   // No DYNAMO_API_KEY, no models.providers: only the plugin and its baseUrl.
-  const world = await newWorld({ name: "keyless", pluginConfig: { baseUrl: sim.baseUrl } });
-  const turn = await timed("(a) agent --local turn (read tool call)", () =>
+  const world = await resources.newWorld({ name: "keyless", pluginConfig: { baseUrl: sim.baseUrl } });
+  const turn = await timings.timed("(a) agent --local turn (read tool call)", () =>
     runAgentLocal(world, { message: "Please read hello.txt and tell me what it says. [[sim:read hello.txt]]" }),
   );
   return { sim, world, turn };
@@ -126,15 +87,15 @@ interface DiscoveryScenario extends LocalTurnScenario {
 }
 
 async function scenarioB(): Promise<DiscoveryScenario> {
-  const sim = await newSim(["mock-model", "other-model"]);
+  const sim = await resources.newSim({ generation: "headers", models: ["mock-model", "other-model"] });
   // Configured by environment only: no plugin config at all.
-  const world = await newWorld({ name: "discovery", env: { DYNAMO_BASE_URL: sim.baseUrl } });
+  const world = await resources.newWorld({ name: "discovery", env: { DYNAMO_BASE_URL: sim.baseUrl } });
   // Without a running Gateway `models list` shows the local cached catalog; `--refresh` runs
   // provider discovery (docs/cli/models.md), which is what we want to see here.
-  const list = await timed("(b) models list --provider dynamo --refresh", () =>
+  const list = await timings.timed("(b) models list --provider dynamo --refresh", () =>
     world.cli(["models", "list", "--provider", "dynamo", "--refresh", "--json"], { label: "models-list" }),
   );
-  const turn = await timed("(b) agent --local turn (unlisted model)", () =>
+  const turn = await timings.timed("(b) agent --local turn (unlisted model)", () =>
     runAgentLocal(world, { message: "Say hello. [[sim:text hi from an unlisted model]]", model: "unlisted-model" }),
   );
   return { sim, world, turn, list };
@@ -147,8 +108,8 @@ interface InspectScenario {
 
 async function scenarioC(): Promise<InspectScenario> {
   // Inspection imports the plugin but makes no model request; an unreachable baseUrl is fine.
-  const world = await newWorld({ name: "inspect", pluginConfig: { baseUrl: "http://127.0.0.1:9/v1" } });
-  const inspect = await timed("(c) plugins inspect dynamo --runtime", () =>
+  const world = await resources.newWorld({ name: "inspect", pluginConfig: { baseUrl: "http://127.0.0.1:9/v1" } });
+  const inspect = await timings.timed("(c) plugins inspect dynamo --runtime", () =>
     world.cli(["plugins", "inspect", "dynamo", "--runtime", "--json"], { label: "inspect" }),
   );
   return { world, inspect };
@@ -171,14 +132,14 @@ interface GatewayScenario {
 }
 
 async function scenarioD(quietBeforeStop: Promise<unknown>): Promise<GatewayScenario> {
-  const sim = await newSim();
-  const world = await newWorld({ name: "gateway", gateway: true, pluginConfig: { baseUrl: sim.baseUrl } });
-  const gateway = await timed("(d) gateway start (until [gateway] ready)", () => startGateway(world));
+  const sim = await resources.newSim({ generation: "headers" });
+  const world = await resources.newWorld({ name: "gateway", gateway: true, pluginConfig: { baseUrl: sim.baseUrl } });
+  const gateway = await timings.timed("(d) gateway start (until [gateway] ready)", () => startGateway(world));
   try {
-    const turn = await timed("(d) gateway agent turn (lead run)", () => gateway.runAgent({ message: LEAD_MESSAGE }));
+    const turn = await timings.timed("(d) gateway agent turn (lead run)", () => gateway.runAgent({ message: LEAD_MESSAGE }));
     // The CLI returns after the lead run; the child run and the announce to the lead's session follow.
     const child = () => sim.chatRequests().filter((r) => !inLeadSession(r));
-    await timed("(d) wait for child run + announce", () =>
+    await timings.timed("(d) wait for child run + announce", () =>
       sim
         .waitFor(
           () =>
@@ -192,7 +153,7 @@ async function scenarioD(quietBeforeStop: Promise<unknown>): Promise<GatewayScen
         }),
     );
     await quietBeforeStop;
-    const stop = await timed("(d) gateway stop (SIGTERM → exit)", () => gateway.stop({ graceMs: 15_000 }));
+    const stop = await timings.timed("(d) gateway stop (SIGTERM → exit)", () => gateway.stop({ graceMs: 15_000 }));
     return { sim, world, gateway, turn, stop };
   } finally {
     await gateway.stop({ graceMs: 15_000 });
@@ -216,11 +177,9 @@ beforeAll(() => {
 
 afterAll(async () => {
   await Promise.allSettled([a, b, c, d]);
-  await Promise.allSettled(worlds.map((w) => w.dispose()));
-  await Promise.allSettled(sims.map((s) => s.close()));
-  timings.push(["file wall time", Date.now() - fileStartedAt]);
-  const rows = timings.map(([label, ms]) => `  ${label.padEnd(46)} ${(ms / 1000).toFixed(1)} s`);
-  console.log(`foundation e2e timings:\n${rows.join("\n")}`);
+  await resources.dispose();
+  timings.add("file wall time", Date.now() - timings.startedAt);
+  console.log(timings.table("foundation e2e timings:", 46, { unit: "s" }));
 });
 
 // ---------------------------------------------------------------------------------------------

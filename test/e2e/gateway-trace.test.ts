@@ -7,12 +7,14 @@
  *      then on, a session-final request for the subagent; stopping the Gateway (session end) sends the
  *      session-final requests for the lead's chains.
  */
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { messageText, startSimulator, type OtlpSpan, type RecordedRequest, type Simulator } from "../sim/index.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { messageText, type OtlpSpan, type RecordedRequest, type Simulator } from "../sim/index.ts";
 import {
-  createOpenClawEnv,
+  keepOnFailure,
+  Resources,
   startGateway,
   tail,
+  Timings,
   type AgentTurnResult,
   type GatewayStopResult,
   type OpenClawWorld,
@@ -31,7 +33,8 @@ import {
 } from "./trace-helpers.ts";
 
 const SPAWN_MESSAGE = "Delegate this. [[sim:spawn Read the file {{sim:read hello.txt}} {{sim:text Child done.}}]] [[sim:text Lead done.]]";
-const timings: Record<string, number> = {};
+const timings = new Timings();
+const resources = new Resources();
 
 let sim: Simulator;
 let world: OpenClawWorld;
@@ -69,59 +72,46 @@ async function waitForSubagentRound(fromIndex: number, what: string): Promise<vo
   await sim.waitFor(() => sim.requests.every((r) => r.finishedAt !== undefined), 15_000, "in-flight requests");
   // Spans are flushed at run end; give the last export a moment.
   await new Promise((resolve) => setTimeout(resolve, 2_500));
-  timings[what] = Date.now() - t0;
+  timings.add(what, Date.now() - t0);
 }
 
 beforeAll(async () => {
-  sim = await startSimulator({ generation: "nvext" });
-  world = await createOpenClawEnv({
+  sim = await resources.newSim({ generation: "nvext" });
+  world = await resources.newWorld({
     name: "gateway-trace",
     gateway: true,
     pluginConfig: { baseUrl: sim.baseUrl, otlpEndpoint: sim.otlpUrl, sessionTimeoutSeconds: 120 },
     env: { DYN_AGENT_TRACE: "1", DYN_AGENT_TOOL_EVENTS_ZMQ_ENDPOINT: sim.zmqEndpoint },
   });
-  let t0 = Date.now();
-  gateway = await startGateway(world);
-  timings["gateway start"] = Date.now() - t0;
+  gateway = await timings.timed("gateway start", () => startGateway(world));
 
-  t0 = Date.now();
-  turn1 = await gateway.runAgent({ message: SPAWN_MESSAGE });
-  timings["turn 1 lead run"] = Date.now() - t0;
+  turn1 = await timings.timed("turn 1 lead run", () => gateway.runAgent({ message: SPAWN_MESSAGE }));
   await waitForSubagentRound(0, "turn 1 child + close + announce");
   turn1Requests = sim.requests.slice();
   turn1Spans = sim.otlp.spans.slice();
 
   sim.setGeneration("headers");
   const from = sim.requests.length;
-  t0 = Date.now();
-  turn2 = await gateway.runAgent({ message: SPAWN_MESSAGE });
-  timings["turn 2 lead run"] = Date.now() - t0;
+  turn2 = await timings.timed("turn 2 lead run", () => gateway.runAgent({ message: SPAWN_MESSAGE }));
   await waitForSubagentRound(from, "turn 2 child + final + announce");
 
-  t0 = Date.now();
-  stop = await gateway.stop({ graceMs: 15_000 });
-  timings["gateway stop"] = Date.now() - t0;
+  stop = await timings.timed("gateway stop", () => gateway.stop({ graceMs: 15_000 }));
 }, 420_000);
 
 afterAll(async () => {
-  console.log(`gateway trace e2e timings:\n${Object.entries(timings).map(([k, v]) => `  ${k.padEnd(40)} ${v} ms`).join("\n")}`);
-  await world?.dispose();
-  await sim?.close();
+  console.log(timings.table("gateway trace e2e timings:", 40));
+  await resources.dispose();
 });
-
-function keep(): void {
-  onTestFailed(() => world?.keep());
-}
 
 describe("turn 1 (Dynamo 1.2): span tree", () => {
   it("both turns completed", () => {
-    keep();
+    keepOnFailure(world);
     expect(turn1.exitCode, turn1.stderr).toBe(0);
     expect(turn2.exitCode, turn2.stderr).toBe(0);
   });
 
   it("the subagent's agent span sits under the lead's sessions_spawn tool span, in the same trace", () => {
-    keep();
+    keepOnFailure(world);
     const spans = turn1Spans;
     const leadAgent = spans.find((s) => s.name === "invoke_agent main" && s.attributes["openclaw.run.kind"] === "lead");
     expect(leadAgent, spans.map((s) => `${s.name} ${s.attributes["openclaw.run.kind"] ?? ""}`).join("\n")).toBeDefined();
@@ -145,7 +135,7 @@ describe("turn 1 (Dynamo 1.2): span tree", () => {
 
 describe("turn 1 (Dynamo 1.2): identity and subagent KV session", () => {
   it("every request's agent_context has exactly the allowed keys and ids derived from its chat span", () => {
-    keep();
+    keepOnFailure(world);
     const chats = turn1Requests.filter((r) => r.kind === "chat" && !isTerminal(r));
     // lead ×2, child ×2, announce ×1
     expect(chats.length).toBeGreaterThanOrEqual(5);
@@ -163,7 +153,7 @@ describe("turn 1 (Dynamo 1.2): identity and subagent KV session", () => {
   });
 
   it("the child goes open → bare → close (after its last real request); the lead never carries session_control", () => {
-    keep();
+    keepOnFailure(world);
     const child = turn1Requests.filter((r) => r.kind === "chat" && isChild(r));
     expect(child.length).toBeGreaterThanOrEqual(2);
     const trajectory = (nvext(child[0]!)!.agent_context as Record<string, string>).trajectory_id;
@@ -186,7 +176,7 @@ describe("turn 1 (Dynamo 1.2): identity and subagent KV session", () => {
   });
 
   it("relays start and end records for the lead's spawn and the child's read, with each chain's ids", () => {
-    keep();
+    keepOnFailure(world);
     const accepted = sim.relay.accepted.filter((m) => m.generation === "nvext");
     expect(sim.relay.rejected, JSON.stringify(sim.relay.rejected)).toEqual([]);
     for (const name of ["execute_tool sessions_spawn", "execute_tool read"]) {
@@ -205,7 +195,7 @@ describe("turn 2 (Dynamo 1.3+, protocol auto) and Gateway stop", () => {
   const turn2Chats = () => sim.requests.slice(turn1Requests.length).filter((r) => r.kind === "chat");
 
   it("exactly one request was rejected; every later request carries identity in headers only", () => {
-    keep();
+    keepOnFailure(world);
     const chats = turn2Chats();
     const rejected = chats.filter((r) => r.status === 400);
     expect(rejected, sim.summary()).toHaveLength(1);
@@ -218,7 +208,7 @@ describe("turn 2 (Dynamo 1.3+, protocol auto) and Gateway stop", () => {
   });
 
   it("session-final arrives for the subagent after its last request, and for the lead's chains at session end", () => {
-    keep();
+    keepOnFailure(world);
     const chats = turn2Chats();
     const child = chats.filter((r) => isChild(r) && !isTerminal(r) && r.status === 200);
     const childSession = child[0]!.headers["x-dynamo-session-id"];
@@ -236,7 +226,7 @@ describe("turn 2 (Dynamo 1.3+, protocol auto) and Gateway stop", () => {
   });
 
   it("relay records switched to the Dynamo 1.3+ schema and none were rejected", () => {
-    keep();
+    keepOnFailure(world);
     const g3 = sim.relay.accepted.filter((m) => m.generation === "headers");
     expect(g3.length).toBeGreaterThanOrEqual(4);
     for (const message of g3) expect((message.record as { schema: string }).schema).toBe("dynamo.request.trace.v1");
@@ -244,7 +234,7 @@ describe("turn 2 (Dynamo 1.3+, protocol auto) and Gateway stop", () => {
   });
 
   it("the Gateway stops cleanly", () => {
-    keep();
+    keepOnFailure(world);
     expect(stop.graceful, tail(gateway.logs(), 40)).toBe(true);
     expect(stop.exitCode).toBe(0);
   });

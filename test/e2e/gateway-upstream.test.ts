@@ -9,16 +9,26 @@
  * The upstream span id is not visible to plugins, so the run's `invoke_agent` span is a root within
  * the upstream trace (no parent span id); the test pins that down.
  */
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { startSimulator, type OtlpSpan, type RecordedRequest, type Simulator } from "../sim/index.ts";
-import { createOpenClawEnv, startGateway, tail, type GatewayStopResult, type OpenClawWorld, type RunningGateway } from "./harness/index.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { OtlpSpan, RecordedRequest, Simulator } from "../sim/index.ts";
+import {
+  keepOnFailure,
+  Resources,
+  startGateway,
+  tail,
+  Timings,
+  type GatewayStopResult,
+  type OpenClawWorld,
+  type RunningGateway,
+} from "./harness/index.ts";
 import { agentOf, byId, parseTraceparent, spansNamed, traceIds } from "./trace-helpers.ts";
 import { connectGateway, newTraceparent, type AgentFinalPayload, type GatewayConnection, type GatewayResponse } from "./ws-client.ts";
 
 const MESSAGE_1 = "Please read hello.txt. [[sim:read hello.txt]] [[sim:text Upstream run done.]]";
 const MESSAGE_2 = "Please read hello.txt again. [[sim:read hello.txt]] [[sim:text Fresh run done.]]";
 const upstream = newTraceparent();
-const timings: Record<string, number> = {};
+const timings = new Timings();
+const resources = new Resources();
 
 interface RunCapture {
   response: GatewayResponse<AgentFinalPayload>;
@@ -44,8 +54,8 @@ async function runAgent(label: string, message: string, traceparent?: string): P
   const fromSpan = sim.otlp.spans.length;
   const t0 = Date.now();
   const response = await connection.agent({ message, agentId: "main" }, { ...(traceparent ? { traceparent } : {}), timeoutMs: 60_000 });
-  timings[`${label}: agent request → accepted`] = (response.acceptedAtMs ?? Number.NaN) - t0;
-  timings[`${label}: agent request → final`] = response.finishedAtMs - t0;
+  timings.add(`${label}: agent request → accepted`, (response.acceptedAtMs ?? Number.NaN) - t0);
+  timings.add(`${label}: agent request → final`, response.finishedAtMs - t0);
   const runId = String(response.payload.runId ?? (response.accepted as { runId?: unknown } | undefined)?.runId ?? "");
   const t1 = Date.now();
   const failure = (error: unknown) => {
@@ -61,7 +71,7 @@ async function runAgent(label: string, message: string, traceparent?: string): P
     .catch(failure);
   // The run's spans are flushed together at run end; give a straggling export a moment.
   await new Promise((resolve) => setTimeout(resolve, 1_000));
-  timings[`${label}: final → spans exported`] = Date.now() - t1;
+  timings.add(`${label}: final → spans exported`, Date.now() - t1);
   return {
     response,
     runId,
@@ -72,27 +82,25 @@ async function runAgent(label: string, message: string, traceparent?: string): P
 }
 
 beforeAll(async () => {
-  let t0 = Date.now();
-  sim = await startSimulator({ generation: "headers" });
-  world = await createOpenClawEnv({
-    name: "gateway-upstream",
-    gateway: true,
-    pluginConfig: { baseUrl: sim.baseUrl, otlpEndpoint: sim.otlpUrl },
+  await timings.timed("sim + world + gateway start", async () => {
+    sim = await resources.newSim({ generation: "headers" });
+    world = await resources.newWorld({
+      name: "gateway-upstream",
+      gateway: true,
+      pluginConfig: { baseUrl: sim.baseUrl, otlpEndpoint: sim.otlpUrl },
+    });
+    gateway = await startGateway(world);
   });
-  gateway = await startGateway(world);
-  timings["sim + world + gateway start"] = Date.now() - t0;
 
-  t0 = Date.now();
-  connection = await connectGateway({ port: gateway.port, token: gateway.token });
-  timings["ws connect + hello-ok"] = Date.now() - t0;
+  connection = await timings.timed("ws connect + hello-ok", () => connectGateway({ port: gateway.port, token: gateway.token }));
 
   run1 = await runAgent("run 1 (upstream traceparent)", MESSAGE_1, upstream.traceparent);
   run2 = await runAgent("run 2 (no traceparent)", MESSAGE_2);
 
-  t0 = Date.now();
-  await connection.close();
-  stop = await gateway.stop({ graceMs: 15_000 });
-  timings["ws close + gateway stop"] = Date.now() - t0;
+  await timings.timed("ws close + gateway stop", async () => {
+    await connection.close();
+    stop = await gateway.stop({ graceMs: 15_000 });
+  });
 }, 150_000);
 
 afterAll(async () => {
@@ -105,21 +113,16 @@ afterAll(async () => {
       ...(run1 ? [`  run 1 ${run1.runId} agent parent=${run1.agent.parentSpanId ?? "(none)"}`, ...run1.spans.map(describeSpan)] : []),
       ...(run2 ? [`  run 2 ${run2.runId} agent parent=${run2.agent.parentSpanId ?? "(none)"}`, ...run2.spans.map(describeSpan)] : []),
       "  timings:",
-      ...Object.entries(timings).map(([k, v]) => `    ${k.padEnd(44)} ${v} ms`),
+      ...timings.rows(44, { indent: "    " }),
     ].join("\n"),
   );
   await connection?.close().catch(() => {});
-  await world?.dispose();
-  await sim?.close();
+  await resources.dispose();
 });
-
-function keep(): void {
-  onTestFailed(() => world?.keep());
-}
 
 describe("handshake and both runs", () => {
   it("connects as a local operator and both agent requests answer accepted, then ok", () => {
-    keep();
+    keepOnFailure(world);
     expect(connection.hello.type).toBe("hello-ok");
     expect(connection.hello.protocol).toBe(4);
     expect(connection.hello.auth.scopes).toContain("operator.admin");
@@ -135,31 +138,31 @@ describe("handshake and both runs", () => {
   });
 
   it("the Gateway stops cleanly", () => {
-    keep();
+    keepOnFailure(world);
     expect(stop.graceful, tail(gateway.logs(), 30)).toBe(true);
   });
 });
 
 describe("run 1: request frame carried an upstream traceparent", () => {
   it("exports the run's agent, chat and tool spans", () => {
-    keep();
+    keepOnFailure(world);
     const names = run1.spans.map((s) => s.name).sort();
     expect(names).toEqual(["chat mock-model", "chat mock-model", "execute_tool read", "invoke_agent main"]);
   });
 
   it("every exported span of the run is in the upstream trace", () => {
-    keep();
+    keepOnFailure(world);
     expect(traceIds(run1.spans)).toEqual([upstream.traceId]);
     for (const span of run1.spans) expect(agentOf(run1.spans, span) ?? span, span.name).toBe(run1.agent);
   });
 
   it("nothing else lands in the upstream trace", () => {
-    keep();
+    keepOnFailure(world);
     expect(sim.otlp.spans.filter((s) => s.traceId === upstream.traceId)).toHaveLength(run1.spans.length);
   });
 
   it("the root invoke_agent span has no parent span: a root within the upstream trace", () => {
-    keep();
+    keepOnFailure(world);
     expect(run1.agent.traceId).toBe(upstream.traceId);
     expect(run1.agent.attributes["openclaw.run.kind"]).toBe("lead");
     expect(run1.agent.parentSpanId).toBeUndefined();
@@ -168,7 +171,7 @@ describe("run 1: request frame carried an upstream traceparent", () => {
   });
 
   it("each model request's traceparent carries the upstream trace id and names its chat span", () => {
-    keep();
+    keepOnFailure(world);
     const answered = run1.chats.filter((r) => r.status === 200);
     expect(answered).toHaveLength(2);
     for (const request of answered) {
@@ -184,7 +187,7 @@ describe("run 1: request frame carried an upstream traceparent", () => {
 
 describe("run 2: same connection, no traceparent", () => {
   it("gets a fresh trace of its own", () => {
-    keep();
+    keepOnFailure(world);
     const [traceId] = traceIds(run2.spans);
     expect(traceIds(run2.spans)).toHaveLength(1);
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);

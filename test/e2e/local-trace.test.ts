@@ -7,15 +7,17 @@
  *   C  malformed TRACEPARENT, collector refusing connections → fresh root, one warning, bounded exit
  *   D  collector that never answers, protocol forced to headers → zero rejected requests, bounded exit
  */
-import { createServer, type Server } from "node:net";
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { startSimulator, type Simulator } from "../sim/index.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Simulator } from "../sim/index.ts";
 import {
-  createOpenClawEnv,
+  explain,
+  freePort,
+  keepOnFailure,
   pluginLines,
   readTextFile,
+  Resources,
   runAgentLocal,
-  tail,
+  Timings,
   WORKSPACE_FILE_CONTENT,
   type AgentTurnResult,
   type OpenClawWorld,
@@ -35,32 +37,15 @@ import {
   trajectoryOf,
 } from "./trace-helpers.ts";
 
-const timings: Record<string, number> = {};
+const timings = new Timings();
 afterAll(() => {
-  console.log(
-    `local trace e2e timings:\n${Object.entries(timings)
-      .map(([k, v]) => `  ${k.padEnd(48)} ${v} ms`)
-      .join("\n")}`,
-  );
+  console.log(timings.table("local trace e2e timings:", 48));
 });
-
-function explain(turn: AgentTurnResult, world: OpenClawWorld, sim?: Simulator): string {
-  return [
-    `exit ${turn.exitCode} after ${turn.durationMs} ms (world ${world.dir})`,
-    sim ? sim.summary() : "",
-    `stderr tail:\n${tail(turn.stderr, 30)}`,
-    `[dynamo] lines:\n${dynamoLines(world, turn).join("\n")}`,
-  ].join("\n");
-}
 
 function dynamoLines(world: OpenClawWorld, turn: AgentTurnResult): string[] {
   const fromLog = pluginLines(readTextFile(world.logFile));
   const fromStderr = turn.stderr.split("\n").filter((line) => line.includes("[dynamo]"));
   return fromLog.length > 0 ? fromLog : fromStderr;
-}
-
-function keep(world: OpenClawWorld | undefined): void {
-  onTestFailed(() => world?.keep());
 }
 
 /** Time from the simulator's last answer to the CLI's exit. */
@@ -80,35 +65,31 @@ describe("A: Dynamo 1.3+ simulator, protocol auto, one read tool call", () => {
   let sim: Simulator;
   let world: OpenClawWorld;
   let turn: AgentTurnResult;
+  const resources = new Resources();
 
   beforeAll(async () => {
-    sim = await startSimulator({ generation: "headers" });
-    world = await createOpenClawEnv({
+    sim = await resources.newSim({ generation: "headers" });
+    world = await resources.newWorld({
       name: "trace-a",
       pluginConfig: { baseUrl: sim.baseUrl },
       // The generic endpoint variable: the plugin appends /v1/traces.
       env: { ...relayEnv(sim), OTEL_EXPORTER_OTLP_ENDPOINT: sim.otlpUrl.replace(/\/v1\/traces$/, "") },
     });
-    const t0 = Date.now();
-    turn = await runAgentLocal(world, { message: "Please read hello.txt. [[sim:read hello.txt]]" });
-    timings["A agent --local"] = Date.now() - t0;
-    timings["A exit lag after last answer"] = exitLag(turn, sim);
+    turn = await timings.timed("A agent --local", () => runAgentLocal(world, { message: "Please read hello.txt. [[sim:read hello.txt]]" }));
+    timings.add("A exit lag after last answer", exitLag(turn, sim));
     await settle(sim);
   });
 
-  afterAll(async () => {
-    await world?.dispose();
-    await sim?.close();
-  });
+  afterAll(() => resources.dispose());
 
   it("completes the turn", () => {
-    keep(world);
+    keepOnFailure(world);
     expect(turn.exitCode, explain(turn, world, sim)).toBe(0);
     expect(turn.stdout).toContain(WORKSPACE_FILE_CONTENT);
   });
 
   it("exports one trace: invoke_agent → chat ×2 + execute_tool read, with kinds and both vocabularies", () => {
-    keep(world);
+    keepOnFailure(world);
     const spans = sim.otlp.spans;
     expect(traceIds(spans), sim.summary()).toHaveLength(1);
     const [agent] = spansNamed(spans, "invoke_agent main");
@@ -163,7 +144,7 @@ describe("A: Dynamo 1.3+ simulator, protocol auto, one read tool call", () => {
   });
 
   it("each model request's traceparent names its chat span and x-request-id is recorded on it", () => {
-    keep(world);
+    keepOnFailure(world);
     const spans = sim.otlp.spans;
     const chats = answeredChats(sim);
     expect(chats).toHaveLength(2);
@@ -181,7 +162,7 @@ describe("A: Dynamo 1.3+ simulator, protocol auto, one read tool call", () => {
   });
 
   it("auto: exactly one request was rejected for nvext, every later request used headers only", () => {
-    keep(world);
+    keepOnFailure(world);
     const all = sim.chatRequests();
     const rejected = all.filter((r) => r.status === 400);
     expect(rejected, sim.summary()).toHaveLength(1);
@@ -203,7 +184,7 @@ describe("A: Dynamo 1.3+ simulator, protocol auto, one read tool call", () => {
   });
 
   it("relays tool_start and tool_end (Dynamo 1.3+ schema) for the read call, joined to the span", () => {
-    keep(world);
+    keepOnFailure(world);
     expect(sim.relay.rejected, JSON.stringify(sim.relay.rejected)).toEqual([]);
     const [tool] = spansNamed(sim.otlp.spans, "execute_tool read");
     const callId = String(tool!.attributes["gen_ai.tool.call.id"]);
@@ -231,10 +212,11 @@ describe("B: Dynamo 1.2 simulator, inbound TRACEPARENT, a failing tool and an ex
   let sim: Simulator;
   let world: OpenClawWorld;
   let turn: AgentTurnResult;
+  const resources = new Resources();
 
   beforeAll(async () => {
-    sim = await startSimulator({ generation: "nvext" });
-    world = await createOpenClawEnv({
+    sim = await resources.newSim({ generation: "nvext" });
+    world = await resources.newWorld({
       name: "trace-b",
       pluginConfig: { baseUrl: sim.baseUrl, otlpEndpoint: sim.otlpUrl },
       env: {
@@ -245,28 +227,25 @@ describe("B: Dynamo 1.2 simulator, inbound TRACEPARENT, a failing tool and an ex
         BAGGAGE: "ci.job=1234",
       },
     });
-    const t0 = Date.now();
-    turn = await runAgentLocal(world, {
-      message:
-        "Check two things. [[sim:read missing-file.txt]] [[sim:exec echo TP=$TRACEPARENT TS=$TRACESTATE BG=$BAGGAGE]] [[sim:text All done.]]",
-    });
-    timings["B agent --local"] = Date.now() - t0;
+    turn = await timings.timed("B agent --local", () =>
+      runAgentLocal(world, {
+        message:
+          "Check two things. [[sim:read missing-file.txt]] [[sim:exec echo TP=$TRACEPARENT TS=$TRACESTATE BG=$BAGGAGE]] [[sim:text All done.]]",
+      }),
+    );
     await settle(sim);
   });
 
-  afterAll(async () => {
-    await world?.dispose();
-    await sim?.close();
-  });
+  afterAll(() => resources.dispose());
 
   it("completes the turn despite the failing tool", () => {
-    keep(world);
+    keepOnFailure(world);
     expect(turn.exitCode, explain(turn, world, sim)).toBe(0);
     expect(turn.stdout).toContain("All done.");
   });
 
   it("the root agent span continues the inbound trace", () => {
-    keep(world);
+    keepOnFailure(world);
     const spans = sim.otlp.spans;
     expect(traceIds(spans), sim.summary()).toEqual([traceId]);
     const [agent] = spansNamed(spans, "invoke_agent main");
@@ -278,7 +257,7 @@ describe("B: Dynamo 1.2 simulator, inbound TRACEPARENT, a failing tool and an ex
   });
 
   it("nvext identity: exactly the four agent_context keys, ids derived from the span tree, no session_control on the lead", () => {
-    keep(world);
+    keepOnFailure(world);
     const spans = sim.otlp.spans;
     const chats = answeredChats(sim);
     expect(chats.length).toBe(3);
@@ -301,7 +280,7 @@ describe("B: Dynamo 1.2 simulator, inbound TRACEPARENT, a failing tool and an ex
   });
 
   it("the failing read is an error span and a tool_error record (Dynamo 1.2 schema)", () => {
-    keep(world);
+    keepOnFailure(world);
     const [tool] = spansNamed(sim.otlp.spans, "execute_tool read");
     expect(tool!.status.code).toBe(2);
     expect(tool!.attributes["error.type"]).toBe("openclaw_tool_error");
@@ -323,7 +302,7 @@ describe("B: Dynamo 1.2 simulator, inbound TRACEPARENT, a failing tool and an ex
   });
 
   it("the exec command saw TRACEPARENT naming its tool span, the trajectory in TRACESTATE, and the baggage", () => {
-    keep(world);
+    keepOnFailure(world);
     const [tool] = spansNamed(sim.otlp.spans, "execute_tool exec");
     expect(tool, sim.otlp.spans.map((s) => s.name).join(", ")).toBeDefined();
     const lastRequest = answeredChats(sim).at(-1)!;
@@ -343,29 +322,25 @@ describe("C: malformed TRACEPARENT and a collector refusing connections", () => 
   let sim: Simulator;
   let world: OpenClawWorld;
   let turn: AgentTurnResult;
+  const resources = new Resources();
   const malformed = "00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01";
 
   beforeAll(async () => {
-    sim = await startSimulator({ generation: "headers" });
-    const closedPort = await unusedPort();
-    world = await createOpenClawEnv({
+    sim = await resources.newSim({ generation: "headers" });
+    const closedPort = await freePort();
+    world = await resources.newWorld({
       name: "trace-c",
       pluginConfig: { baseUrl: sim.baseUrl, otlpEndpoint: `http://127.0.0.1:${closedPort}/v1/traces` },
       env: { TRACEPARENT: malformed },
     });
-    const t0 = Date.now();
-    turn = await runAgentLocal(world, { message: "Say hi. [[sim:text hi]]" });
-    timings["C agent --local"] = Date.now() - t0;
-    timings["C exit lag, collector refusing"] = exitLag(turn, sim);
+    turn = await timings.timed("C agent --local", () => runAgentLocal(world, { message: "Say hi. [[sim:text hi]]" }));
+    timings.add("C exit lag, collector refusing", exitLag(turn, sim));
   });
 
-  afterAll(async () => {
-    await world?.dispose();
-    await sim?.close();
-  });
+  afterAll(() => resources.dispose());
 
   it("completes, starts a fresh trace, and warns once", () => {
-    keep(world);
+    keepOnFailure(world);
     expect(turn.exitCode, explain(turn, world, sim)).toBe(0);
     const request = answeredChats(sim)[0]!;
     const parent = parseTraceparent(request.traceparent)!;
@@ -375,7 +350,7 @@ describe("C: malformed TRACEPARENT and a collector refusing connections", () => 
   });
 
   it("exits within a bounded time of the answer", () => {
-    keep(world);
+    keepOnFailure(world);
     // OpenClaw itself takes ~2.5 s from the last answer to exit here; the plugin adds at most its
     // 2 s flush bound. Generous bound for a loaded 2-core machine.
     expect(exitLag(turn, sim)).toBeLessThan(12_000);
@@ -386,28 +361,24 @@ describe("D: collector that never answers, protocol forced to headers", () => {
   let sim: Simulator;
   let world: OpenClawWorld;
   let turn: AgentTurnResult;
+  const resources = new Resources();
 
   beforeAll(async () => {
-    sim = await startSimulator({ generation: "headers" });
+    sim = await resources.newSim({ generation: "headers" });
     sim.faults.otlp({ mode: "hang" });
-    world = await createOpenClawEnv({
+    world = await resources.newWorld({
       name: "trace-d",
       pluginConfig: { baseUrl: sim.baseUrl, protocol: "headers", agentTrace: true },
       env: { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: sim.otlpUrl },
     });
-    const t0 = Date.now();
-    turn = await runAgentLocal(world, { message: "Please read hello.txt. [[sim:read hello.txt]]" });
-    timings["D agent --local"] = Date.now() - t0;
-    timings["D exit lag, collector hanging"] = exitLag(turn, sim);
+    turn = await timings.timed("D agent --local", () => runAgentLocal(world, { message: "Please read hello.txt. [[sim:read hello.txt]]" }));
+    timings.add("D exit lag, collector hanging", exitLag(turn, sim));
   });
 
-  afterAll(async () => {
-    await world?.dispose();
-    await sim?.close();
-  });
+  afterAll(() => resources.dispose());
 
   it("completes with zero rejected requests, identity in headers only", () => {
-    keep(world);
+    keepOnFailure(world);
     expect(turn.exitCode, explain(turn, world, sim)).toBe(0);
     const chats = sim.chatRequests();
     expect(chats.length).toBe(2);
@@ -419,16 +390,8 @@ describe("D: collector that never answers, protocol forced to headers", () => {
   });
 
   it("exits within a bounded time of the answer although the export hangs", () => {
-    keep(world);
+    keepOnFailure(world);
     expect(sim.otlp.exports.length).toBeGreaterThan(0);
     expect(exitLag(turn, sim)).toBeLessThan(12_000);
   });
 });
-
-async function unusedPort(): Promise<number> {
-  const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}

@@ -19,14 +19,16 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONFIG_KEYS, ENV } from "../../src/config.ts";
-import { startSimulator, type Simulator } from "../sim/index.ts";
+import type { Simulator } from "../sim/index.ts";
 import {
-  createOpenClawEnv,
+  keepOnFailure,
   REPO_ROOT,
+  Resources,
   startGateway,
   tail,
+  Timings,
   type AgentTurnResult,
   type CliResult,
   type GatewayStopResult,
@@ -66,7 +68,8 @@ const API_KEY = "dynamo-key-s3cret-789";
 const OTLP_TOKEN = "otlp-query-s3cret-123";
 const OTLP_AUTH = "Bearer otlp-header-s3cret-456";
 
-const timings: Record<string, number> = {};
+const timings = new Timings();
+const resources = new Resources();
 let sim: Simulator;
 let world: OpenClawWorld;
 let pack: PackResult;
@@ -78,15 +81,6 @@ let turn: AgentTurnResult | undefined;
 let turnStartedAt = 0;
 let statusAfter: CliResult | undefined;
 let stop: GatewayStopResult | undefined;
-
-async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
-  const t0 = Date.now();
-  try {
-    return await fn();
-  } finally {
-    timings[label] = Date.now() - t0;
-  }
-}
 
 /** npm settings the managed install needs with the world's HOME: the user's npmrc and cache (SDK notes pitfall 14). */
 function npmEnv(): Record<string, string> {
@@ -102,8 +96,8 @@ beforeAll(async () => {
   const npmCli = process.env.npm_execpath ? [process.execPath, process.env.npm_execpath] : ["npm"];
   const built = spawnSync(npmCli[0]!, [...npmCli.slice(1), "run", "build"], { cwd: REPO_ROOT, encoding: "utf8" });
   if (built.status !== 0) throw new Error(`npm run build failed: ${built.stdout}\n${built.stderr}`);
-  sim = await startSimulator({ generation: "headers" });
-  world = await createOpenClawEnv({
+  sim = await resources.newSim({ generation: "headers" });
+  world = await resources.newWorld({
     name: "package",
     gateway: true,
     pluginConfig: {
@@ -118,7 +112,7 @@ beforeAll(async () => {
     // Nothing from the checkout: the only copy of the plugin is the installed one.
     extraConfig: { plugins: { load: { paths: [] } } },
   });
-  await timed("npm pack", async () => {
+  await timings.timed("npm pack", async () => {
     // Under `npm test` npm_execpath is the npm that runs us; otherwise the npm on PATH.
     const npm = process.env.npm_execpath ? [process.execPath, process.env.npm_execpath] : ["npm"];
     const packed = spawnSync(npm[0]!, [...npm.slice(1), "pack", "--json", "--pack-destination", world.dir], {
@@ -130,32 +124,27 @@ beforeAll(async () => {
     pack = (JSON.parse(packed.stdout) as PackResult[])[0]!;
     tarball = join(world.dir, pack.filename);
   });
-  install = await timed("plugins install", () =>
+  install = await timings.timed("plugins install", () =>
     world.cli(["plugins", "install", `npm-pack:${tarball}`, "--force", "--accept-capabilities"], { label: "plugins-install", timeoutMs: 300_000 }),
   );
   if (install.exitCode !== 0) return;
 
-  gateway = await timed("gateway start", () => startGateway(world));
-  statusBefore = await timed("status call (before)", () => gateway!.call("dynamo.status"));
+  gateway = await timings.timed("gateway start", () => startGateway(world));
+  statusBefore = await timings.timed("status call (before)", () => gateway!.call("dynamo.status"));
   turnStartedAt = Date.now();
-  turn = await timed("turn", () => gateway!.runAgent({ message: "Check the files. [[sim:read hello.txt]] [[sim:read missing.txt]] [[sim:text Done.]]" }));
+  turn = await timings.timed("turn", () => gateway!.runAgent({ message: "Check the files. [[sim:read hello.txt]] [[sim:read missing.txt]] [[sim:text Done.]]" }));
   await sim
     .waitFor(() => sim.relay.accepted.length >= 4 && spansNamed(sim.otlp.spans, "invoke_agent main").length > 0, 30_000, "relay records and the agent span")
     .catch(() => undefined);
-  statusAfter = await timed("status call (after)", () => gateway!.call("dynamo.status"));
-  stop = await timed("gateway stop", () => gateway!.stop({ graceMs: 15_000 }));
+  statusAfter = await timings.timed("status call (after)", () => gateway!.call("dynamo.status"));
+  stop = await timings.timed("gateway stop", () => gateway!.stop({ graceMs: 15_000 }));
 }, 600_000);
 
 afterAll(async () => {
   if (statusAfter?.json) console.log(`dynamo.status after the turn:\n${JSON.stringify(statusAfter.json, null, 2)}`);
-  console.log(`package e2e timings:\n${Object.entries(timings).map(([k, v]) => `  ${k.padEnd(22)} ${v} ms`).join("\n")}`);
-  await world?.dispose();
-  await sim?.close();
+  console.log(timings.table("package e2e timings:", 22));
+  await resources.dispose();
 });
-
-function keep(): void {
-  onTestFailed(() => world?.keep());
-}
 
 /** Where OpenClaw put the managed npm project of the plugin. */
 function installedPackageDir(): string {
@@ -198,7 +187,7 @@ describe("README (shipped in the tarball)", () => {
 
 describe("openclaw plugins install npm-pack:<tgz>", () => {
   it("installs and loads the plugin with its dependencies", () => {
-    keep();
+    keepOnFailure(world);
     expect(install.exitCode, tail(`${install.stdout}\n${install.stderr}`)).toBe(0);
     const output = `${install.stdout}\n${install.stderr}`;
     expect(output).toContain("Installed plugin: dynamo");
@@ -213,7 +202,7 @@ describe("openclaw plugins install npm-pack:<tgz>", () => {
   });
 
   it("leaves the config loading nothing from the checkout, and keeps the user's entry", () => {
-    keep();
+    keepOnFailure(world);
     const config = JSON.parse(readFileSync(world.configPath, "utf8")) as {
       plugins: { load?: { paths?: string[] }; entries: Record<string, { enabled?: boolean; hooks?: unknown; config?: unknown }> };
     };
@@ -228,12 +217,12 @@ describe("openclaw plugins install npm-pack:<tgz>", () => {
 
 describe("a Gateway turn with the installed plugin", () => {
   it("completes", () => {
-    keep();
+    keepOnFailure(world);
     expect(turn?.exitCode, turn ? tail(`${turn.stdout}\n${turn.stderr}`) : "no turn (install or Gateway start failed)").toBe(0);
   });
 
   it("exports the span tree with the installed package's version", () => {
-    keep();
+    keepOnFailure(world);
     const [agent] = spansNamed(sim.otlp.spans, "invoke_agent main");
     expect(agent, sim.summary()).toBeDefined();
     expect(agent!.resource["service.version"]).toBe(pkg.version);
@@ -245,7 +234,7 @@ describe("a Gateway turn with the installed plugin", () => {
   });
 
   it("relays tool events over ZeroMQ (zeromq loaded from a script-less install), matching the tool spans", () => {
-    keep();
+    keepOnFailure(world);
     expect(sim.relay.rejected).toEqual([]);
     const reads = spansNamed(sim.otlp.spans, "execute_tool read");
     expect(reads).toHaveLength(2);
@@ -257,7 +246,7 @@ describe("a Gateway turn with the installed plugin", () => {
   });
 
   it("sends Dynamo identity (protocol auto settled on 1.3+ headers)", () => {
-    keep();
+    keepOnFailure(world);
     // Model calls only: the session-final requests at Gateway stop carry their own x-request-id.
     const answered = sim.chatRequests().filter((r) => r.status === 200 && !isTerminal(r));
     expect(answered.length).toBeGreaterThanOrEqual(3);
@@ -268,14 +257,14 @@ describe("a Gateway turn with the installed plugin", () => {
   });
 
   it("authenticates every request with the API key from plugin config", () => {
-    keep();
+    keepOnFailure(world);
     const requests = sim.chatRequests();
     expect(requests.length).toBeGreaterThan(0);
     for (const request of requests) expect(request.headers.authorization).toBe(`Bearer ${API_KEY}`);
   });
 
   it("the Gateway stops cleanly", () => {
-    keep();
+    keepOnFailure(world);
     expect(stop?.graceful, gateway ? tail(gateway.logs()) : "no Gateway").toBe(true);
   });
 });
@@ -287,7 +276,7 @@ describe("dynamo.status through openclaw gateway call", () => {
   };
 
   it("before any turn: settings, nothing sent yet", () => {
-    keep();
+    keepOnFailure(world);
     const status = statusOf(statusBefore);
     expect(status).toMatchObject({
       agentTrace: true,
@@ -301,7 +290,7 @@ describe("dynamo.status through openclaw gateway call", () => {
   });
 
   it("after a turn: protocol in use, the lead's open Dynamo session, relay and exporter counters", () => {
-    keep();
+    keepOnFailure(world);
     const status = statusOf(statusAfter);
     // Dynamo 1.3+ rejected the first nvext request; auto switched to headers for the rest of the process.
     expect(status.protocol).toEqual({ setting: "auto", inUse: "headers", fallbacks: 1 });
@@ -320,11 +309,13 @@ describe("dynamo.status through openclaw gateway call", () => {
     expect(status.exporter.lastSuccessAt).toBeGreaterThanOrEqual(turnStartedAt);
     expect(status.exporter.lastError).toBeUndefined();
     expect(status.lastError).toBeUndefined();
-    expect(status.spanTree.runs).toBeGreaterThanOrEqual(1);
+    // The turn is over: nothing open, its run remembered as ended (for late hooks).
+    expect(status.spanTree).toMatchObject({ runs: 0, chats: 0, tools: 0 });
+    expect(status.spanTree.endedRuns).toBeGreaterThanOrEqual(1);
   });
 
   it("shows no credentials: the endpoint's query token, the API key and the OTLP header value", () => {
-    keep();
+    keepOnFailure(world);
     for (const call of [statusBefore, statusAfter]) {
       const status = statusOf(call);
       expect(call!.stdout).not.toContain("s3cret");

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildChildEnv, type ChildEnv } from "./child-env.ts";
+import { createLayout, openClawConfig, openClawEnv } from "./layout.ts";
 import { E2E_ROOT } from "./paths.ts";
 import { pluginLoadPath, type PluginSourceMode } from "./plugin-source.ts";
 import { freePort } from "./ports.ts";
@@ -131,49 +132,24 @@ export function parseJsonOutput(stdout: string): unknown {
 export async function createOpenClawEnv(options: OpenClawEnvOptions = {}): Promise<OpenClawWorld> {
   const pluginPath = pluginLoadPath(options.pluginSource);
   const name = options.name ?? "world";
-  const dir = join(E2E_ROOT, `${name}-${randomBytes(4).toString("hex")}`);
-  const home = join(dir, "home");
-  const stateDir = join(dir, "state");
-  const workspace = join(dir, "workspace");
+  const layout = createLayout(join(E2E_ROOT, `${name}-${randomBytes(4).toString("hex")}`));
+  const { dir, home, stateDir, workspace, configPath, logFile } = layout;
   const outDir = join(dir, "out");
-  const configPath = join(stateDir, "openclaw.json");
-  const logFile = join(dir, "openclaw.log");
-  for (const d of [home, stateDir, workspace, outDir]) mkdirSync(d, { recursive: true });
+  mkdirSync(outDir, { recursive: true });
   writeFileSync(join(workspace, WORKSPACE_FILE), `${WORKSPACE_FILE_CONTENT}\n`);
 
   const model = options.model ?? "mock-model";
   const gateway = options.gateway ? { port: await freePort(), token: randomBytes(16).toString("hex") } : undefined;
 
-  const entry: JsonObject = { enabled: true, config: options.pluginConfig ?? {} };
-  if (options.allowConversationAccess !== false) entry.hooks = { allowConversationAccess: true };
-  let config: JsonObject = {
-    logging: { file: logFile },
-    // No version check against telemetry.openclaw.ai from a test.
-    update: { checkOnStart: false },
-    plugins: { load: { paths: [pluginPath] }, entries: { dynamo: entry } },
-    // heartbeat "0m": no recurring heartbeat turn may reach the simulator during a Gateway test.
-    agents: { defaults: { model: { primary: `dynamo/${model}` }, workspace, heartbeat: { every: "0m" } } },
-  };
+  const { allowConversationAccess } = options;
+  let config = openClawConfig({ layout, pluginPath, pluginConfig: options.pluginConfig ?? {}, model, allowConversationAccess, gateway });
   if (options.models) config.models = options.models;
-  if (gateway) {
-    config.gateway = {
-      mode: "local",
-      port: gateway.port,
-      bind: "loopback",
-      auth: { mode: "token", token: gateway.token },
-    };
-  }
   if (options.extraConfig) config = deepMerge(config, options.extraConfig);
   const writeConfig = () => writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
   writeConfig();
 
   const baseEnv: Record<string, string | undefined> = {
-    OPENCLAW_STATE_DIR: stateDir,
-    OPENCLAW_CONFIG_PATH: configPath,
-    // Keep runs quiet and self-contained (docs/gateway/embedding.md).
-    OPENCLAW_NO_AUTO_UPDATE: "1",
-    OPENCLAW_DISABLE_BONJOUR: "1",
-    OPENCLAW_NO_RESPAWN: "1",
+    ...openClawEnv(layout),
     OPENCLAW_EXEC_SHELL_SNAPSHOT: "0",
     ...options.env,
   };
