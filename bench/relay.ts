@@ -1,15 +1,17 @@
 /**
  * Figure 2 — relay throughput. Tool spans handed to the plugin's relay span processor
- * (`DynamoToolRelayProcessor.onStart/onEnd`: record building, bounded queue, msgpack, ZeroMQ PUSH)
- * in bursts below the queue capacity, delivered to a ZeroMQ PULL in another process that only
- * counts. events/s = burst size / (last message counted − first event handed to the processor).
+ * (`DynamoToolRelayProcessor.onStart/onEnd`: record building, bounded queue, msgpack encoded straight
+ * into batched ZMTP 3.1 frames, one `socket.write` per 64 KiB, on `node:net`) in bursts below the
+ * queue capacity, delivered to a ZeroMQ PULL in another process that only counts.
+ * events/s = burst size / (last message counted − first event handed to the processor).
  * Loss = events handed over − events counted (must be 0 below capacity).
  *
- * Baseline, same run, same PULL: a bare zeromq PUSH loop (same socket options) that msgpack-encodes
- * the same records with a reused encoder and sends them one by one — the floor any sender of this
- * wire format pays with zeromq.js.
+ * Baseline, same run, same PULL: a bare zeromq.js PUSH loop (the socket options the relay used
+ * before it spoke ZMTP itself) that msgpack-encodes the same records with a reused encoder and sends
+ * them one by one — the floor any sender of this wire format pays with zeromq.js (one native send
+ * per message).
  *
- * Standalone: `node bench/relay.ts [--quick]` (after `npm run build`).
+ * Standalone: `node bench/relay.ts [--quick] [--print] [--zeromq-js-pull]` (after `npm run build`).
  */
 import { Buffer } from "node:buffer";
 import { Encoder } from "@msgpack/msgpack";
@@ -67,7 +69,7 @@ function toolSpans(): FakeSpan[] {
 
 interface Round {
   eventsPerSec: number;
-  /** Sender process CPU (all threads) per event, µs, until the queue was handed to ZeroMQ. */
+  /** Sender process CPU (all threads) per event, µs, until every event was written (plugin: flushed). */
   senderCpuUs: number;
   received: number;
   lost: number;
@@ -75,8 +77,21 @@ interface Round {
 
 const quiet = { info() {}, warn() {}, error() {}, debug() {} };
 
-async function pluginRound(processor: DynamoToolRelayProcessor, spans: FakeSpan[], receivers: Receivers): Promise<Round> {
+/**
+ * Each round starts from a collected heap, so neither side pays for the garbage the previous
+ * round (of the other side) left behind. bench/run.ts passes --expose-gc; without it, no-op.
+ */
+async function quiesce(receivers: Receivers): Promise<void> {
   await receivers.reset();
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) {
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+async function pluginRound(processor: DynamoToolRelayProcessor, spans: FakeSpan[], receivers: Receivers): Promise<Round> {
+  await quiesce(receivers);
   const cpu0 = process.cpuUsage();
   const t0 = wallNow();
   for (let i = 0; i < BURST; i++) {
@@ -96,7 +111,7 @@ async function pluginRound(processor: DynamoToolRelayProcessor, spans: FakeSpan[
 }
 
 async function bareRound(push: Push, records: ToolEventRecord[], receivers: Receivers): Promise<Round> {
-  await receivers.reset();
+  await quiesce(receivers);
   const encoder = new Encoder({ ignoreUndefined: true });
   const topic = Buffer.from(TOPIC, "utf8");
   const cpu0 = process.cpuUsage();

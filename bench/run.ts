@@ -24,7 +24,7 @@ interface Child {
 
 const BENCHES: Child[] = [
   { name: "hook-path", file: "hook-path.ts" },
-  { name: "relay", file: "relay.ts" },
+  { name: "relay", file: "relay.ts", flags: ["--expose-gc"] },
   { name: "memory", file: "memory.ts", flags: ["--expose-gc"] },
   { name: "e2e", file: "e2e.ts" },
 ];

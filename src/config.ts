@@ -293,16 +293,19 @@ const OTLP_URL: StringCheck = {
 
 const TCP_ENDPOINT = /^tcp:\/\/(?:\[[0-9A-Fa-f:.]+\]|[^\x00-\x20\x7f:/[\]]+):([1-9]\d{0,4})$/;
 
-/** True for a ZeroMQ endpoint the relay can connect to: `tcp://host:port`, `ipc://path`, `inproc://name`. */
+/**
+ * True for a ZeroMQ endpoint the relay can connect to: `tcp://host:port` or `ipc://path`
+ * (`inproc://` names a socket inside one process, which Dynamo never is).
+ */
 export function isZmqEndpoint(value: string): boolean {
   if (CONTROL_CHARS.test(value)) return false;
   const tcp = TCP_ENDPOINT.exec(value);
   if (tcp !== null) return Number(tcp[1]) <= 65_535;
-  return /^(?:ipc|inproc):\/\/[^\x00-\x20\x7f]/.test(value);
+  return /^ipc:\/\/[^\x00-\x20\x7f]/.test(value);
 }
 
 const ZMQ_ENDPOINT: StringCheck = {
-  expected: "tcp://<host>:<port> (port 1-65535), ipc://<path> or inproc://<name>",
+  expected: "tcp://<host>:<port> (port 1-65535) or ipc://<path>",
   parse: (value) => (isZmqEndpoint(value) ? value : undefined),
 };
 

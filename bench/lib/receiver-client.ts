@@ -6,7 +6,7 @@ import type { ReceiverStats } from "./receivers.ts";
 export interface Receivers {
   /** zeromq.js PULL. */
   readonly zmqEndpoint: string;
-  /** Minimal ZMTP 3.0 PULL on node:net (see receivers.ts). */
+  /** Minimal ZMTP 3.1 PULL on node:net that only counts (see receivers.ts). */
   readonly fastZmqEndpoint: string;
   readonly otlpUrl: string;
   readonly pid: number;

@@ -77,16 +77,20 @@ function envelope(
   const trajectoryId = nonEmpty(attrs[DYNAMO.TRAJECTORY_ID]);
   if (trajectoryId === undefined) return undefined;
   const parent = nonEmpty(attrs[DYNAMO.PARENT_TRAJECTORY_ID]);
+  // Literal objects, one per shape, rather than spreads: the key order is the wire order and this
+  // runs inside a tool hook.
   if (ctx.protocol === "headers") {
     // Dynamo 1.3+ renamed the chain id to `session_id` and adds event_source/agent_context itself.
-    return {
-      schema: "dynamo.request.trace.v1",
-      event_type: eventType,
-      event_time_unix_ms: eventTime,
-      session_id: trajectoryId,
-      ...(parent === undefined ? {} : { parent_session_id: parent }),
-      tool,
-    };
+    return parent === undefined
+      ? { schema: "dynamo.request.trace.v1", event_type: eventType, event_time_unix_ms: eventTime, session_id: trajectoryId, tool }
+      : {
+          schema: "dynamo.request.trace.v1",
+          event_type: eventType,
+          event_time_unix_ms: eventTime,
+          session_id: trajectoryId,
+          parent_session_id: parent,
+          tool,
+        };
   }
   // Dynamo 1.2 rejects a missing or empty id (dynamo `lib/llm/src/agents/context.rs`).
   const sessionId = nonEmpty(attrs[DYNAMO.SESSION_ID]);
@@ -96,12 +100,10 @@ function envelope(
     event_type: eventType,
     event_time_unix_ms: eventTime,
     event_source: "harness",
-    agent_context: {
-      session_type_id: ctx.sessionTypeId,
-      session_id: sessionId,
-      trajectory_id: trajectoryId,
-      ...(parent === undefined ? {} : { parent_trajectory_id: parent }),
-    },
+    agent_context:
+      parent === undefined
+        ? { session_type_id: ctx.sessionTypeId, session_id: sessionId, trajectory_id: trajectoryId }
+        : { session_type_id: ctx.sessionTypeId, session_id: sessionId, trajectory_id: trajectoryId, parent_trajectory_id: parent },
     tool,
   };
 }

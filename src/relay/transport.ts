@@ -1,41 +1,66 @@
 /**
- * The ZeroMQ side of the relay (dynamo-wire §8): a PUSH socket connected to Dynamo's bound PULL,
- * fed from a bounded in-process queue by one serialized pump. Best effort and never in the way:
- * `send` is synchronous O(1), nothing here throws, and nothing keeps the Node event loop alive
- * except an explicit, bounded `flush`.
+ * The ZeroMQ side of the relay (dynamo-wire §8): a PUSH connected to Dynamo's bound PULL, spoken
+ * directly in ZMTP 3.1 on `node:net` (./zmtp.ts). `send` only queues the record (it runs inside a
+ * tool hook); the pump, off the agent's path, encodes queued records into 64 KiB batches of framed
+ * messages (./batch.ts) and writes each batch with one `socket.write`, instead of one native send
+ * per message. Only when the pump falls behind (a burst, or Dynamo unreachable) does `send` encode
+ * the oldest queued record as it queues a new one, so a backlog is held as compact bytes rather than
+ * as objects the garbage collector keeps tracing. Best effort and never in the way: `send` is synchronous O(1), nothing here throws,
+ * and nothing keeps the Node event loop alive except an explicit, bounded `flush`.
+ *
+ * Delivery follows libzmq's PUSH with ZMQ_IMMEDIATE: nothing leaves the queue before a connection
+ * has completed its handshake, so while Dynamo is unreachable events wait in the bounded, counted
+ * queue (and are retried with backoff) instead of vanishing into a pipe to nowhere. When the socket
+ * buffer is full the pump waits for 'drain' and events stay queued. Messages already written when a
+ * connection breaks are lost, as with libzmq, and counted as errors.
  */
-import { Buffer } from "node:buffer";
-import { createRequire } from "node:module";
-import type * as Zmq from "zeromq";
-import { encodeRecord } from "./msgpack.ts";
+import { type Batch, MessageBatcher } from "./batch.ts";
+import { parseEndpoint, type RelayAddress } from "./endpoint.ts";
 import { BoundedQueue } from "./queue.ts";
 import type { RelayCounters, RelayLogger, ToolEventRecord, ToolEventTransportOptions } from "./types.ts";
+import { ZmtpError, ZmtpPushConnection } from "./zmtp.ts";
 
-// The native addon is loaded on the first event, so a host where it cannot load loses only the relay.
-const require = createRequire(import.meta.url);
-
-/** Backoff while Dynamo is unreachable (no completed connection) or its pipe is full. */
+/** Reconnect backoff while Dynamo is unreachable (no completed connection). */
 const RETRY_MIN_MS = 10;
 const RETRY_MAX_MS = 250;
-/** Sends per macrotask: with `sendTimeout: 0` every send settles at once, so yield now and then. */
-const SENDS_PER_TURN = 512;
+const LOST_IN_FLIGHT = "connection to Dynamo lost while events were being written; they are counted as errors";
+/** Idle time after which the batch memory a burst left behind is released. */
+const TRIM_AFTER_MS = 2_000;
+/** Batches one pump turn encodes and writes before yielding to the event loop (~1–2 ms of work). */
+const BATCHES_PER_TURN = 4;
+/** Records kept as objects before `send` starts encoding the backlog (a pump turn clears far fewer). */
+const ENCODE_AHEAD = 256;
 
 export class ToolEventTransport {
   readonly endpoint: string;
   readonly topic: string;
   private readonly log: RelayLogger;
   private readonly capacity: number;
+  /** Records waiting for the connection, oldest first; all newer than the encoded backlog. */
   private readonly queue: BoundedQueue<ToolEventRecord>;
-  private readonly topicFrame: Buffer;
+  /** Encoded backlog: full batches, oldest first, then the batcher's partial one. */
+  private readonly batches: Batch[] = [];
+  private readonly batcher: MessageBatcher;
+  /** Events in the encoded backlog. */
+  private encoded = 0;
   private readonly counts = { enqueued: 0, sent: 0, dropped: 0, errors: 0, undelivered: 0 };
   private readonly drainWaiters = new Set<(drained: boolean) => void>();
   private state: "idle" | "open" | "disabled" | "closed" = "idle";
-  private socket: Zmq.Push | undefined;
-  private pumping = false;
+  private address: RelayAddress | undefined;
+  private connection: ZmtpPushConnection | undefined;
+  /** Handshakes completed so far (one per connection that became usable). */
+  private handshakes = 0;
+  /** Waiting for the socket's `drain` after a write returned false. */
+  private blocked = false;
+  /** Messages written to the socket whose write has not completed yet. */
+  private inflight = 0;
+  /** Messages encoded so far: the next message's sequence number (frame 1). */
+  private sequence = 0;
+  private turnScheduled = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  private trimTimer: NodeJS.Timeout | undefined;
   private retryMs = RETRY_MIN_MS;
   private overflowLogged = false;
-  private peer = false;
   private error: string | undefined;
 
   constructor(options: ToolEventTransportOptions) {
@@ -44,21 +69,26 @@ export class ToolEventTransport {
     this.log = options.log;
     this.capacity = Math.max(1, Math.trunc(options.capacity) || 1);
     this.queue = new BoundedQueue(this.capacity);
-    this.topicFrame = Buffer.from(options.topic, "utf8");
+    this.batcher = new MessageBatcher(options.topic);
   }
 
-  /** True when the most recent send reached a connected peer. */
+  /** True while a connection to Dynamo's PULL is established (handshake completed). */
   get connected(): boolean {
-    return this.peer;
+    return this.connection?.ready === true;
   }
 
-  /** Last connect/encode/send failure. */
+  /** Connections that completed the ZMTP handshake so far (a reconnect adds one). */
+  get connections(): number {
+    return this.handshakes;
+  }
+
+  /** Last failure worth a log line (see ToolRelayStatus.lastError). */
   get lastError(): string | undefined {
     return this.error;
   }
 
   counters(): RelayCounters {
-    return { ...this.counts, pending: this.queue.size };
+    return { ...this.counts, pending: this.queued() + this.inflight };
   }
 
   /** Queues one record for Dynamo (the pump connects on first use); `false` when it was dropped. */
@@ -67,7 +97,7 @@ export class ToolEventTransport {
       this.counts.dropped++;
       return false;
     }
-    if (!this.queue.push(record)) {
+    if (this.queued() >= this.capacity || !this.queue.push(record)) {
       this.counts.dropped++;
       if (!this.overflowLogged) {
         this.overflowLogged = true;
@@ -78,21 +108,23 @@ export class ToolEventTransport {
       return false;
     }
     this.counts.enqueued++;
+    if (this.queue.size > ENCODE_AHEAD) this.encodeOldest();
     this.schedule();
     return true;
   }
 
   /**
-   * Resolves `true` once everything queued has been handed to ZeroMQ, `false` when `timeoutMs`
-   * passes first or the relay closes. Retries right away if the pump was backing off.
+   * Resolves `true` once nothing is pending: every queued event has been written to the kernel
+   * (its write completed) or counted as an error. `false` when `timeoutMs` passes first or the
+   * relay closes. Reconnects right away if the pump was backing off.
    */
   flush(timeoutMs: number): Promise<boolean> {
-    if (this.queue.size === 0) return Promise.resolve(true);
+    if (this.idle()) return Promise.resolve(true);
     if (this.retryTimer !== undefined) {
       clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
-      this.schedule();
     }
+    this.schedule();
     return new Promise((resolve) => {
       // Kept referenced on purpose: a caller awaiting a flush gets the whole (bounded) wait.
       const timer = setTimeout(() => done(false), Math.max(0, timeoutMs));
@@ -105,22 +137,19 @@ export class ToolEventTransport {
     });
   }
 
-  /** Closes the socket without lingering; whatever is still queued is counted as `undelivered`. Idempotent. */
+  /** Closes the connection without lingering; whatever is still pending is counted as `undelivered`. Idempotent. */
   close(): void {
     if (this.state === "closed") return;
     this.state = "closed";
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    this.counts.undelivered += this.queue.size;
-    this.queue.clear();
-    const socket = this.socket;
-    this.socket = undefined;
-    this.peer = false;
-    try {
-      socket?.close();
-    } catch (error) {
-      this.note(error);
-    }
+    clearTimeout(this.trimTimer);
+    this.counts.undelivered += this.queued() + this.inflight;
+    this.discardQueued();
+    this.batcher.trim(0);
+    this.inflight = 0;
+    this.connection?.destroy();
+    this.connection = undefined;
     this.settle(false);
     const { enqueued, sent, dropped, errors, undelivered } = this.counts;
     if (enqueued + dropped === 0) return;
@@ -129,79 +158,167 @@ export class ToolEventTransport {
     else this.log.warn(`${line} (${this.endpoint})`);
   }
 
-  /** Runs in the pump, so loading the addon and connecting never delay a tool hook. */
-  private open(): void {
-    let socket: Zmq.Push | undefined;
+  private queued(): number {
+    return this.queue.size + this.encoded;
+  }
+
+  private idle(): boolean {
+    return this.queued() === 0 && this.inflight === 0;
+  }
+
+  private discardQueued(): void {
+    this.queue.clear();
+    this.batches.length = 0;
+    this.batcher.take();
+    this.encoded = 0;
+  }
+
+  /** Moves the oldest queued record into the encoded backlog. */
+  private encodeOldest(): void {
+    const record = this.queue.shift()!;
     try {
-      const { Push } = require("zeromq") as typeof Zmq;
-      // ZMQ_IMMEDIATE: without a completed connection a send fails with EAGAIN instead of filling a
-      // pipe to nowhere, so undeliverable events stay in our bounded, counted queue.
-      // sendTimeout 0: a send never waits inside zeromq, whose pending send would hold the event loop.
-      socket = new Push({ linger: 0, sendHighWaterMark: this.capacity, immediate: true, sendTimeout: 0 });
-      socket.connect(this.endpoint);
-      this.socket = socket;
-      this.state = "open";
+      if (!this.batcher.append(record, this.sequence)) {
+        this.batches.push(this.batcher.take()!);
+        this.batcher.append(record, this.sequence); // an empty batch always takes a message
+      }
     } catch (error) {
-      socket?.close();
-      this.state = "disabled";
-      this.counts.errors += this.queue.size;
-      this.queue.clear();
-      this.error = messageOf(error);
-      this.log.warn(
-        `Dynamo tool-event relay disabled: cannot connect to ${JSON.stringify(this.endpoint)} (${this.error}; endpoints look like tcp://host:port or ipc:///path). Tool events are dropped and counted.`,
-      );
+      this.fail(error);
+      return;
     }
+    this.sequence++;
+    this.encoded++;
   }
 
   private schedule(): void {
-    if (this.pumping || this.retryTimer !== undefined) return;
-    this.pumping = true;
-    setImmediate(() => void this.pump());
+    if (this.turnScheduled) return;
+    this.turnScheduled = true;
+    setImmediate(() => this.turn());
   }
 
-  /** The only sender: one send at a time (zeromq allows one pending send per socket). */
-  private async pump(): Promise<void> {
-    let turn = 0;
-    try {
-      if (this.state === "idle") this.open();
-      while (this.socket !== undefined && this.queue.size > 0) {
-        const socket = this.socket;
-        let frames: [Buffer, Buffer, Uint8Array];
-        try {
-          // The sequence is the count of sent messages: monotonic, and a retry keeps its number.
-          frames = [this.topicFrame, sequenceFrame(this.counts.sent), encodeRecord(this.queue.peek())];
-        } catch (error) {
-          this.queue.shift();
-          this.fail(error);
-          continue;
-        }
-        try {
-          await socket.send(frames);
-        } catch (error) {
-          if (this.socket !== socket) return; // closed meanwhile: counted by close()
-          if ((error as { code?: unknown }).code === "EAGAIN") {
-            this.peer = false;
-            this.retryLater();
-            return;
-          }
-          this.queue.shift();
-          this.fail(error);
-          continue;
-        }
-        if (this.socket !== socket) return;
-        this.queue.shift();
-        this.counts.sent++;
-        this.peer = true;
-        this.retryMs = RETRY_MIN_MS;
-        if (++turn === SENDS_PER_TURN) {
-          turn = 0;
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-      }
-    } finally {
-      this.pumping = false;
-      if (this.queue.size === 0) this.settle(true);
+  /**
+   * One pump turn, off the caller's path: parse the endpoint on first use, (re)connect when there
+   * is something to send, then encode queued records into batches and write each with one
+   * `socket.write` (at most BATCHES_PER_TURN, then yield).
+   */
+  private turn(): void {
+    this.turnScheduled = false;
+    if (this.state === "idle") this.open();
+    if (this.state !== "open") return;
+    const connection = this.connection;
+    if (connection === undefined) {
+      if (this.retryTimer === undefined && this.queued() > 0) this.connect();
+      return;
     }
+    // ZMQ_IMMEDIATE: nothing leaves the queue before the handshake has completed.
+    for (let n = 0; n < BATCHES_PER_TURN; n++) {
+      if (!connection.ready || this.blocked) return;
+      const batch = this.nextBatch();
+      if (batch === undefined) return;
+      this.inflight += batch.count;
+      // Backpressure: a full socket buffer stops the pump until `drain`; events stay in the queue.
+      if (!connection.write(batch.bytes, (error) => this.written(batch, error))) this.blocked = true;
+    }
+    if (this.queued() > 0 && !this.blocked) this.schedule();
+  }
+
+  /** The oldest encoded batch, else queued records (oldest first) encoded into one, taking them off the queue. */
+  private nextBatch(): Batch | undefined {
+    const full = this.batches.shift();
+    if (full !== undefined) {
+      this.encoded -= full.count;
+      return full;
+    }
+    const queue = this.queue;
+    while (queue.size > 0) {
+      const record = queue.peek()!;
+      let appended: boolean;
+      try {
+        // The sequence counts the messages encoded so far: monotonic, one number per message.
+        appended = this.batcher.append(record, this.sequence);
+      } catch (error) {
+        queue.shift();
+        this.fail(error);
+        continue;
+      }
+      if (!appended) break; // the batch is full
+      queue.shift();
+      this.sequence++;
+      this.encoded++;
+    }
+    const batch = this.batcher.take();
+    if (batch !== undefined) this.encoded -= batch.count;
+    return batch;
+  }
+
+  private open(): void {
+    try {
+      this.address = parseEndpoint(this.endpoint);
+      this.state = "open";
+    } catch (error) {
+      this.disable(error);
+    }
+  }
+
+  /** An endpoint the relay can never reach: one warning, queued events become errors, later ones drops. */
+  private disable(error: unknown): void {
+    this.state = "disabled";
+    this.connection = undefined;
+    this.counts.errors += this.queued();
+    this.discardQueued();
+    this.error = messageOf(error);
+    this.log.warn(
+      `Dynamo tool-event relay disabled: cannot connect to ${JSON.stringify(this.endpoint)} (${this.error}; endpoints look like tcp://host:port or ipc:///path). Tool events are dropped and counted.`,
+    );
+    if (this.idle()) this.settle(true);
+  }
+
+  private connect(): void {
+    let connection: ZmtpPushConnection;
+    try {
+      connection = new ZmtpPushConnection(this.address!, {
+        ready: () => {
+          if (this.connection !== connection) return;
+          this.handshakes++;
+          this.retryMs = RETRY_MIN_MS;
+          this.schedule();
+        },
+        drain: () => {
+          if (this.connection !== connection) return;
+          this.blocked = false;
+          this.schedule();
+        },
+        close: (error) => {
+          if (this.connection !== connection) return;
+          this.connection = undefined;
+          this.blocked = false;
+          // A peer that is not a usable PULL is worth a line; a refused or dropped connection is
+          // what "Dynamo not running" looks like, reported by the caller's flush, not here.
+          if (error instanceof ZmtpError) this.note(error);
+          // Reconnect only for queued events: an idle relay does not poll a Dynamo that went away.
+          if (this.state === "open" && this.queued() > 0) this.retryLater();
+        },
+      });
+    } catch (error) {
+      // node:net refused the address outright (it validates more than parseEndpoint does).
+      this.disable(error);
+      return;
+    }
+    this.connection = connection;
+  }
+
+  /** Write completion of one batch: in the kernel (sent), or lost with its connection (errors). */
+  private written(batch: Batch, error: Error | null | undefined): void {
+    if (this.state === "closed") return; // counted as undelivered by close(); its memory goes to the GC
+    this.batcher.recycle(batch);
+    this.inflight -= batch.count;
+    if (error) {
+      this.counts.errors += batch.count;
+      // One line for the cause, whichever of the socket's errors (ECONNRESET, EPIPE, ECANCELED…) came first.
+      this.note(LOST_IN_FLIGHT);
+    } else {
+      this.counts.sent += batch.count;
+    }
+    if (this.idle()) this.drained();
   }
 
   private retryLater(): void {
@@ -217,9 +334,21 @@ export class ToolEventTransport {
     for (const done of this.drainWaiters) done(drained);
   }
 
+  /** Everything written: release the burst's spare chunks if nothing more comes for a while. */
+  private drained(): void {
+    this.settle(true);
+    if (this.trimTimer === undefined) {
+      this.trimTimer = setTimeout(() => this.batcher.trim(), TRIM_AFTER_MS);
+      this.trimTimer.unref();
+    } else {
+      this.trimTimer.refresh();
+    }
+  }
+
   private fail(error: unknown): void {
     this.counts.errors++;
     this.note(error);
+    if (this.idle()) this.settle(true);
   }
 
   /** Records a failure; logs it once per distinct message. */
@@ -229,14 +358,6 @@ export class ToolEventTransport {
     this.error = message;
     this.log.warn(`Dynamo tool-event relay to ${this.endpoint}: ${message}`);
   }
-}
-
-/** 8-byte big-endian sequence (the same bytes as `writeBigUInt64BE`, without a BigInt per message). */
-function sequenceFrame(sequence: number): Buffer {
-  const frame = Buffer.allocUnsafe(8);
-  frame.writeUInt32BE(Math.floor(sequence / 4294967296), 0);
-  frame.writeUInt32BE(sequence >>> 0, 4);
-  return frame;
 }
 
 function messageOf(error: unknown): string {

@@ -7,11 +7,11 @@ export interface RelayLogger {
 }
 
 export interface ToolEventTransportOptions {
-  /** Dynamo's bound PULL endpoint (`tcp://host:port`, `ipc:///path`); connected on the first event. */
+  /** Dynamo's bound PULL endpoint (`tcp://host:port`, `ipc:///path`); connected on the first event. Other forms disable the relay with one warning. */
   endpoint: string;
   /** Frame 0 of every message; Dynamo 1.3+ silently drops other topics (default there `agent-tool-events`). */
   topic: string;
-  /** Most events held in the relay's own queue (and ZeroMQ's per-peer send high-water mark); the rest are dropped and counted. */
+  /** Most events held in the relay's own queue while Dynamo is unreachable or slow; the rest are dropped and counted. */
   capacity: number;
   /** Receives one line per failure cause and a summary on close. */
   log: RelayLogger;
@@ -30,13 +30,13 @@ export interface DynamoToolRelayOptions extends ToolEventTransportOptions {
 export interface RelayCounters {
   /** Events accepted into the queue. */
   enqueued: number;
-  /** Events handed to ZeroMQ for a connected Dynamo (sends succeed only on completed connections). */
+  /** Events written to a connected Dynamo (the write completed into the kernel; only after the ZMTP handshake). */
   sent: number;
   /** Events refused: queue full, relay disabled after a failed connect, or already closed. */
   dropped: number;
-  /** Queued events lost to a failed connect (bad endpoint, zeromq unavailable) or a non-retryable encode/send error. */
+  /** Queued events lost to an unusable endpoint, an encode error, or a connection that broke while they were being written. */
   errors: number;
-  /** Events queued right now, waiting for Dynamo. */
+  /** Events queued right now, waiting for Dynamo (including those being written). */
   pending: number;
   /** Events still queued when the relay was closed (never delivered). */
   undelivered: number;
@@ -46,11 +46,11 @@ export interface RelayCounters {
 export interface ToolRelayStatus extends RelayCounters {
   endpoint: string;
   topic: string;
-  /** True when the most recent send reached a connected Dynamo; false before the first send and while Dynamo is unreachable. */
+  /** True while a connection to Dynamo's PULL is established (ZMTP handshake completed); false before the first event and while Dynamo is unreachable. */
   connected: boolean;
   /** Tool spans that produced no record (no tool-call id or session/trajectory ids). */
   skipped: number;
-  /** Last connect/encode/send failure, if any. */
+  /** Last failure worth a log line (unusable endpoint, peer that is not a ZMTP 3 PULL, encode or write error), if any. */
   lastError?: string;
 }
 

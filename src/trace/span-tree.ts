@@ -395,23 +395,16 @@ export class SpanTree {
     const bridgeTarget =
       call.toolName === TOOL_BRIDGE ? (call.params as { id?: unknown } | undefined)?.id : undefined;
     const toolName = typeof bridgeTarget === "string" && bridgeTarget ? bridgeTarget : call.toolName;
+    // What span processors read at start (the relay's tool_start) goes into startSpan; the rest is
+    // set right after: the SDK validates start attributes twice and later ones once (~0.5 µs a call).
     const attributes: Attributes = {
       [GEN_AI.OPERATION_NAME]: OPERATION.EXECUTE_TOOL,
       [GEN_AI.TOOL_NAME]: toolName,
       [GEN_AI.TOOL_CALL_ID]: call.toolCallId,
-      [GEN_AI.TOOL_TYPE]: "function",
-      [OPENINFERENCE.SPAN_KIND]: SPAN_KIND.TOOL,
-      [OPENINFERENCE.TOOL_NAME]: toolName,
-      [OPENINFERENCE.TOOL_CALL_ID]: call.toolCallId,
-      ...run.attributes,
+      [DYNAMO.SESSION_ID]: run.ids.sessionId,
+      [DYNAMO.TRAJECTORY_ID]: run.ids.trajectoryId,
     };
-    if (toolName !== call.toolName) attributes[OPENCLAW.TOOL_BRIDGE] = call.toolName;
-    if (this.config.capture.toolArguments && call.params !== undefined) {
-      const args = truncate(safeJson(toolName !== call.toolName ? (call.params as { args?: unknown }).args : call.params), this.config.capture.maxChars);
-      attributes[GEN_AI.TOOL_CALL_ARGUMENTS] = args;
-      attributes[OPENINFERENCE.INPUT_VALUE] = args;
-      attributes[OPENINFERENCE.INPUT_MIME_TYPE] = "application/json";
-    }
+    if (run.ids.parentTrajectoryId) attributes[DYNAMO.PARENT_TRAJECTORY_ID] = run.ids.parentTrajectoryId;
     const parent = outer && !outer.ended ? outer.span : run.span;
     if (toolName === EXEC_TOOL && run.sessionKey) {
       // Reserved by `resolve_exec_env` in this session (on the session's newest run, see execEnv).
@@ -423,6 +416,21 @@ export class SpanTree {
       { kind: SpanKind.INTERNAL, attributes },
       parent === run.span && run.childContext ? run.childContext : trace.setSpan(ROOT_CONTEXT, parent),
     );
+    span.setAttribute(GEN_AI.TOOL_TYPE, "function");
+    span.setAttribute(OPENINFERENCE.SPAN_KIND, SPAN_KIND.TOOL);
+    span.setAttribute(OPENINFERENCE.TOOL_NAME, toolName);
+    span.setAttribute(OPENINFERENCE.TOOL_CALL_ID, call.toolCallId);
+    if (run.sessionId) {
+      span.setAttribute(OPENINFERENCE.SESSION_ID, run.sessionId);
+      span.setAttribute(GEN_AI.CONVERSATION_ID, run.sessionId);
+    }
+    if (toolName !== call.toolName) span.setAttribute(OPENCLAW.TOOL_BRIDGE, call.toolName);
+    if (this.config.capture.toolArguments && call.params !== undefined) {
+      const args = truncate(safeJson(toolName !== call.toolName ? (call.params as { args?: unknown }).args : call.params), this.config.capture.maxChars);
+      span.setAttribute(GEN_AI.TOOL_CALL_ARGUMENTS, args);
+      span.setAttribute(OPENINFERENCE.INPUT_VALUE, args);
+      span.setAttribute(OPENINFERENCE.INPUT_MIME_TYPE, "application/json");
+    }
     const tool: ToolCall = {
       run,
       span,

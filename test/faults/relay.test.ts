@@ -1,11 +1,14 @@
-// Fault matrix, relay rows (SPEC §5, §8): nothing listening, a listener that stalls until ZeroMQ's
-// high-water marks are reached, and malformed or unusable endpoints. The run is never affected, each
-// cause is one log line, and `enqueued + dropped` = events offered, `sent + errors + undelivered +
-// pending` = events enqueued at every moment.
+// Fault matrix, relay rows (SPEC §5, §8): nothing listening, a listener that stalls until its
+// high-water mark and the socket buffers are full, and malformed or unusable endpoints. The run is
+// never affected, each cause is one log line, and `enqueued + dropped` = events offered,
+// `sent + errors + undelivered + pending` = events enqueued at every moment.
 //
 // Already covered elsewhere (not repeated here): bounded queue and FIFO delivery once Dynamo appears,
-// a bad endpoint at the transport level, close accounting, and a dead endpoint not holding the
-// process open (test/relay/transport.test.ts); 10,000 events below capacity and queue-full drops
+// reconnect backoff, Dynamo's PULL stopping and restarting mid-stream, heartbeats across idle time,
+// a peer that is not a ZMTP 3 PULL, a bad endpoint at the transport level, close accounting, a dead
+// endpoint not holding the process open, and nothing lost when a process exits right after a flush
+// (test/relay/transport.test.ts, against a real libzmq PULL); the ZMTP handshake and framing byte by
+// byte (test/relay/zmtp.test.ts, batch.test.ts); 10,000 events below capacity and queue-full drops
 // through the span processor (test/relay/processor.test.ts); every invalid endpoint form in the
 // config table (test/config.test.ts "invalid values").
 import { mkdtempSync, rmSync } from "node:fs";
@@ -92,10 +95,11 @@ describe("relay endpoint with nothing listening", () => {
   }, 30_000);
 });
 
-describe("relay listener that stalls (ZeroMQ high-water marks reached)", () => {
+describe("relay listener that stalls (its high-water mark and the socket buffers reached)", () => {
   it("never blocks the caller, drops and counts beyond its capacity with one warning, and delivers everything it counted as sent once the listener reads again", async () => {
     const endpoint = `ipc://${join(tempDir(), "stalled.sock")}`;
-    // Dynamo bound, but not reading: its receive pipe and the socket buffers fill up, then ours.
+    // Dynamo bound, but not reading: its receive pipe and the socket buffers fill up, the relay's
+    // writes stop until 'drain', and its bounded queue fills.
     const pull = new Pull({ receiveHighWaterMark: 10 });
     cleanup.push(() => pull.close());
     await pull.bind(endpoint);
@@ -161,7 +165,7 @@ describe("relay endpoint string malformed or unusable", () => {
     expect(p.status().payload!.relay).toBeUndefined();
   }, 30_000);
 
-  it("an endpoint ZeroMQ cannot use (ipc path too long): one warning, every event counted, the run is unaffected", async () => {
+  it("an endpoint the relay cannot use (ipc path too long): one warning, every event counted, the run is unaffected", async () => {
     const endpoint = `ipc:///tmp/${"x".repeat(200)}.sock`;
     const p = await plugin({ DYN_AGENT_TRACE: "1", DYN_AGENT_TOOL_EVENTS_ZMQ_ENDPOINT: endpoint });
     const returned = await runWithTools(p, 3);

@@ -3,7 +3,7 @@
 import { Encoder } from "@msgpack/msgpack";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { encodeRecord } from "../../src/relay/msgpack.ts";
+import { encodeInto, encodeRecord } from "../../src/relay/msgpack.ts";
 import { toolEndRecord, toolStartRecord } from "../../src/relay/records.ts";
 
 const reference = new Encoder({ ignoreUndefined: true });
@@ -63,5 +63,34 @@ describe("encodeRecord", () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("encodeInto", () => {
+  const reference = new Encoder({ ignoreUndefined: true });
+  const values: unknown[] = [
+    { schema: "dynamo.request.trace.v1", tool: { tool_call_id: "call_1", at: 1_783_000_000_000, d: 1.5 } },
+    { s: "工具", n: -1, list: [1, 2] },
+    { long: "z".repeat(5_000) },
+    "top-level",
+  ];
+
+  it("writes the same bytes as @msgpack/msgpack at the given offset, leaving the bytes before it alone", () => {
+    for (const value of values) {
+      const expected = Buffer.from(reference.encode(value));
+      const target = Buffer.alloc(10_000, 0xee);
+      const end = encodeInto(value, target, 17);
+      expect(end).toBe(17 + expected.length);
+      expect(target.subarray(17, end).toString("hex")).toBe(expected.toString("hex"));
+      expect(target.subarray(0, 17).every((byte) => byte === 0xee)).toBe(true);
+    }
+  });
+
+  it("returns -1 when the value does not fit, whether written here or by the library", () => {
+    for (const value of values) {
+      const size = reference.encode(value).length;
+      expect(encodeInto(value, Buffer.alloc(3 + size - 1), 3)).toBe(-1);
+      expect(encodeInto(value, Buffer.alloc(3 + size + 64), 3)).toBe(3 + size);
+    }
   });
 });
