@@ -302,9 +302,9 @@ export function modelRequestsPerRun(shape: RunShape): number {
 }
 
 /**
- * Brings the plugin's bounded state to where a long-running Gateway has it: 10,000 remembered runs
- * (the span tree's run cap), then enough tool calls and model requests to fill the tool (50,000)
- * and request (10,000) maps, so every later insert evicts the oldest entry.
+ * Brings the plugin's bounded state to where a long-running Gateway has it: 10,000 runs, so the
+ * span tree's memory of ended runs is at its cap (1,000) and every run that ends evicts the oldest,
+ * then long runs with many tool calls and model requests (ended ones are forgotten at once).
  */
 export async function fillToSteadyState(h: Harness, runs = 10_000): Promise<void> {
   const none = allocTimings(0, { toolCalls: 0, modelEvery: 1, sessions: 1 }, false);

@@ -128,7 +128,7 @@ describe("secrets never appear in spans, relay records, log lines or status", ()
     expect(authorizations.filter(([final, value]) => !final && value === `Bearer ${callerSecret}`)).toHaveLength(4);
     expect(JSON.stringify(s.otlp.spans)).toContain("[redacted]");
     expect(authorizations.filter(([final, value]) => final && value === `Bearer ${apiKey}`)).toHaveLength(2);
-    expect(s.relay.accepted.length).toBeGreaterThanOrEqual(5);
+    await s.waitFor(() => s.relay.accepted.length >= 5, 5_000, "the relay records");
     expect(p.lines().some((line) => line.includes("OTEL_TRACES_SAMPLER"))).toBe(true);
 
     const everything = captured(p, s);
@@ -203,6 +203,8 @@ async function contentTurn(capture: Record<string, unknown> | undefined, m: Mark
       protocol: "headers",
       otlpEndpoint: s.otlpUrl,
       toolEventsEndpoint: s.zmqEndpoint,
+      // What is checked here is content, not timing: a loaded CI machine must not cut the final flush.
+      flushTimeoutMs: 10_000,
       ...(capture ? { capture } : {}),
     },
   });
@@ -239,6 +241,8 @@ async function contentTurn(capture: Record<string, unknown> | undefined, m: Mark
   );
   await p.services.shutdown("test");
   await s.waitFor(() => s.otlp.spans.length >= 6, 5_000, "the turn's spans");
+  // Flushed means written to the socket; the simulator's PULL reads it a moment later.
+  await s.waitFor(() => s.relay.accepted.length >= 8, 5_000, "the turn's relay records");
   expect(s.relay.accepted.length).toBe(8);
   return { p, s };
 }
