@@ -10,6 +10,7 @@ import { DynamoToolRelayProcessor } from "./relay/processor.ts";
 import type { ToolRelayStatus } from "./relay/types.ts";
 import { createTracing, withTimeout, type Tracing } from "./trace/export.ts";
 import { readInboundContext } from "./trace/inbound.ts";
+import { REDACTED, redactSecrets, secretsOf } from "./trace/redact.ts";
 import { processRole } from "./trace/process-role.ts";
 import { SpanTree } from "./trace/span-tree.ts";
 import type { PluginRuntime } from "./runtime.ts";
@@ -199,15 +200,12 @@ const mapDefined = (value: string | undefined, fn: (text: string) => string): st
  * OTLP header values wherever they appear (an error message that echoes them).
  */
 function scrubber(config: Pick<DynamoPluginConfig, "apiKey" | "apiKeyFromUser" | "otlpHeaders">): (text: string) => string {
-  const secrets = [config.apiKeyFromUser ? config.apiKey : "", ...Object.values(config.otlpHeaders)]
-    .flatMap((value) => [value.trim(), /^\S+\s+(\S+)$/.exec(value.trim())?.[1] ?? ""])
-    .filter((value) => value.length >= 6)
-    .sort((a, b) => b.length - a.length);
-  return (text) => {
-    let out = text
-      .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, "$1[redacted]@")
-      .replace(/([?&][^=\s&#]+=)[^\s&#]+/g, "$1[redacted]");
-    for (const secret of secrets) out = out.split(secret).join("[redacted]");
-    return out;
-  };
+  const secrets = secretsOf(config);
+  return (text) =>
+    redactSecrets(
+      text
+        .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, `$1${REDACTED}@`)
+        .replace(/([?&][^=\s&#]+=)[^\s&#]+/g, `$1${REDACTED}`),
+      secrets,
+    );
 }

@@ -27,6 +27,13 @@ export function secretsOf(config: Pick<DynamoPluginConfig, "apiKey" | "apiKeyFro
   return [...secrets].filter((secret) => secret.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
 }
 
+/** `text` with every one of `secrets` (longest first, as secretsOf orders them) replaced by REDACTED. */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+  return out;
+}
+
 export class SecretRedactingProcessor implements SpanProcessor {
   private readonly secrets: readonly string[];
 
@@ -79,8 +86,6 @@ export class SecretRedactingProcessor implements SpanProcessor {
   }
 
   private scrub(text: string): string {
-    let out = text;
-    for (const secret of this.secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-    return out;
+    return redactSecrets(text, this.secrets);
   }
 }

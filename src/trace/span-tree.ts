@@ -159,8 +159,6 @@ export class SpanTree {
     ttlMs: TTL_MS,
     onEvict: (_, chat) => this.finishChat(chat, { stopReason: "aborted", errorMessage: "no end of the request was observed" }),
   });
-  /** Open tool calls of all runs (each run holds its own in `run.tools`). */
-  private openTools = 0;
   /** Child session key → the tool span that spawned it. */
   private readonly subagentParents = new BoundedMap<string, ToolCall>({ capacity: 10_000, ttlMs: TTL_MS });
 
@@ -188,7 +186,7 @@ export class SpanTree {
       runs: this.runs.size,
       endedRuns: this.endedRuns.size,
       chats: this.chats.size,
-      tools: this.openTools,
+      tools: this.countOpenTools(),
       subagents: this.subagentParents.size,
     };
   }
@@ -443,7 +441,6 @@ export class SpanTree {
       ended: false,
     };
     run.tools.set(call.toolCallId, tool);
-    this.openTools++;
     if (run.tools.size > OPEN_TOOLS_PER_RUN) {
       const oldest = run.tools.values().next().value;
       if (oldest) this.cancelTool(oldest, "no after_tool_call was observed");
@@ -463,11 +460,6 @@ export class SpanTree {
       if (call.error) tool.innerError = call.error;
       return;
     }
-    // An ended tool call is forgotten: a later `before_tool_call` with its id starts a new span.
-    this.forgetTool(tool);
-    tool.ended = true;
-    const spawnIndex = run.spawnTools.indexOf(tool);
-    if (spawnIndex >= 0) run.spawnTools.splice(spawnIndex, 1);
     const { span } = tool;
     const error = call.error ?? tool.innerError ?? resultError(call.result);
     const status = error ? (isCancellation(error) ? "cancelled" : "error") : "succeeded";
@@ -482,12 +474,35 @@ export class SpanTree {
       span.setAttribute(GEN_AI.ERROR_TYPE, status === "cancelled" ? "cancelled" : "openclaw_tool_error");
       span.setStatus({ code: SpanStatusCode.ERROR, message: truncate(errorMessage(error) ?? "tool failed", 500) });
     }
-    span.end();
-    releaseSpan(tool);
+    this.finishTool(tool);
+  }
+
+  /**
+   * Ends a tool call's span, once. An ended call is forgotten: a later `before_tool_call` with its
+   * id starts a new span. Only a spawn tool stays referenced after its end (a subagent session
+   * remembers it to parent the announce run), so only it gives up its ended SDK span.
+   */
+  private finishTool(tool: ToolCall): void {
+    if (tool.ended) return;
+    tool.ended = true;
+    this.forgetTool(tool);
+    const spawnTools = tool.run.spawnTools;
+    const spawnIndex = spawnTools.indexOf(tool);
+    if (spawnIndex >= 0) spawnTools.splice(spawnIndex, 1);
+    tool.span.end();
+    if (tool.toolName === SPAWN_TOOL) releaseSpan(tool);
+  }
+
+  /** Open tool calls of all runs (a bridged call is one call under two ids). For the status only. */
+  private countOpenTools(): number {
+    let open = 0;
+    for (const runs of [this.runs, this.endedRuns]) {
+      for (const run of runs.values()) open += new Set(run.tools.values()).size;
+    }
+    return open;
   }
 
   private forgetTool(tool: ToolCall): void {
-    this.openTools--;
     const tools = tool.run.tools;
     if (tools.get(tool.toolCallId) === tool) tools.delete(tool.toolCallId);
     if (tool.innerCallId !== undefined && tools.get(tool.innerCallId) === tool) tools.delete(tool.innerCallId);
@@ -648,15 +663,10 @@ export class SpanTree {
 
   private cancelTool(tool: ToolCall, message: string): void {
     if (tool.ended) return;
-    this.forgetTool(tool);
-    tool.ended = true;
-    const spawnIndex = tool.run.spawnTools.indexOf(tool);
-    if (spawnIndex >= 0) tool.run.spawnTools.splice(spawnIndex, 1);
     tool.span.setAttribute(DYNAMO.TOOL_STATUS, "cancelled");
     tool.span.setAttribute(GEN_AI.ERROR_TYPE, "cancelled");
     tool.span.setStatus({ code: SpanStatusCode.ERROR, message });
-    tool.span.end();
-    releaseSpan(tool);
+    this.finishTool(tool);
   }
 
   private finishRun(run: AgentRun, how: { abandoned?: boolean }): void {
