@@ -15,8 +15,9 @@
  *
  * Standalone: `node bench/e2e.ts [--quick]`.
  */
-import { startSimulator, type RecordedRequest, type Simulator } from "../test/sim/index.ts";
+import { startSimulator, type Simulator } from "../test/sim/index.ts";
 import { createOpenClawEnv, type CliResult, type OpenClawWorld } from "../test/e2e/harness/index.ts";
+import { isTerminal } from "../test/e2e/trace-helpers.ts";
 import { emitResult, fmt, spread } from "./lib/stats.ts";
 
 const quick = process.argv.includes("--quick");
@@ -37,11 +38,6 @@ interface Turn {
   ok: boolean;
   spans: number;
   relay: number;
-}
-
-function isTerminal(request: RecordedRequest): boolean {
-  const body = request.body as { max_tokens?: unknown; stream?: unknown } | undefined;
-  return body?.max_tokens === 1 && body.stream === false;
 }
 
 async function turn(mode: Mode, world: OpenClawWorld, sim: Simulator): Promise<Turn> {

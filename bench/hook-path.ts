@@ -11,7 +11,7 @@ import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { allocTimings, fillToSteadyState, HOOK_NAMES, toolEventCpuUs, modelRequestsPerRun, noopHarness, pluginHarness, runOnce, scrubPluginEnv, toolEventsPerRun, type Harness, type RunShape, type Timings } from "./lib/driver.ts";
 import { startReceivers } from "./lib/receiver-client.ts";
-import { emitResult, fmt, mean, percentile, spread, type Spread } from "./lib/stats.ts";
+import { alternating, emitResult, fmt, mean, percentile, spread, type Spread } from "./lib/stats.ts";
 
 const quick = process.argv.includes("--quick");
 const RUNS = quick ? 150 : 400;
@@ -88,18 +88,11 @@ async function main(): Promise<void> {
   await receivers.reset();
   const relayBefore = plugin.services?.relay?.status();
 
-  const base: RoundFigures[] = [];
-  const on: RoundFigures[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    // Alternate which goes first, so drift in machine load hits both sides alike.
-    if (r % 2 === 0) {
-      base.push(await round_(noop, RUNS, true));
-      on.push(await round_(plugin, RUNS, true));
-    } else {
-      on.push(await round_(plugin, RUNS, true));
-      base.push(await round_(noop, RUNS, true));
-    }
-  }
+  const { baseline: base, plugin: on } = await alternating(
+    ROUNDS,
+    () => round_(noop, RUNS, true),
+    () => round_(plugin, RUNS, true),
+  );
 
   // Delivery check: every tool event of the measured rounds reached the PULL.
   const toolEvents = ROUNDS * (RUNS * toolEventsPerRun(SHAPE) + TOOL_CPU_CALLS * 2);

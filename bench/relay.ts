@@ -20,10 +20,10 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { DynamoToolRelayProcessor as Processor } from "../dist/relay/processor.js";
 import type { ToolEventRecord } from "../dist/relay/types.js";
-import { PLUGIN_DIR } from "./lib/driver.ts";
+import { PLUGIN_DIR, quietLogger } from "./lib/driver.ts";
 import { startReceivers, type Receivers } from "./lib/receiver-client.ts";
-import { wallNow } from "./lib/receivers.ts";
-import { emitResult, fmt, spread } from "./lib/stats.ts";
+import type { ReceiverStats } from "./lib/receivers.ts";
+import { alternating, emitResult, fmt, spread, wallNow } from "./lib/stats.ts";
 
 const relayModule = (await import(pathToFileURL(join(PLUGIN_DIR, "relay/index.js")).href)) as typeof import("../dist/relay/index.js");
 const { DynamoToolRelayProcessor, toolEndRecord, toolStartRecord } = relayModule;
@@ -75,7 +75,15 @@ interface Round {
   lost: number;
 }
 
-const quiet = { info() {}, warn() {}, error() {}, debug() {} };
+/** A round's figures, once the PULL counted the burst: `t0` = first event handed over, `cpu` = sender CPU until all were written. */
+function roundOf(stats: ReceiverStats, t0: number, cpu: NodeJS.CpuUsage): Round {
+  return {
+    eventsPerSec: stats.relayMessages / ((stats.relayLastAt - t0) / 1000),
+    senderCpuUs: (cpu.user + cpu.system) / BURST,
+    received: stats.relayMessages,
+    lost: BURST - stats.relayMessages,
+  };
+}
 
 /**
  * Each round starts from a collected heap, so neither side pays for the garbage the previous
@@ -102,12 +110,7 @@ async function pluginRound(processor: DynamoToolRelayProcessor, spans: FakeSpan[
   await processor.forceFlush();
   const cpu = process.cpuUsage(cpu0);
   const { stats } = await receivers.waitRelay(BURST, 30_000);
-  return {
-    eventsPerSec: stats.relayMessages / ((stats.relayLastAt - t0) / 1000),
-    senderCpuUs: (cpu.user + cpu.system) / BURST,
-    received: stats.relayMessages,
-    lost: BURST - stats.relayMessages,
-  };
+  return roundOf(stats, t0, cpu);
 }
 
 async function bareRound(push: Push, records: ToolEventRecord[], receivers: Receivers): Promise<Round> {
@@ -130,12 +133,7 @@ async function bareRound(push: Push, records: ToolEventRecord[], receivers: Rece
   }
   const cpu = process.cpuUsage(cpu0);
   const { stats } = await receivers.waitRelay(BURST, 30_000);
-  return {
-    eventsPerSec: stats.relayMessages / ((stats.relayLastAt - t0) / 1000),
-    senderCpuUs: (cpu.user + cpu.system) / BURST,
-    received: stats.relayMessages,
-    lost: BURST - stats.relayMessages,
-  };
+  return roundOf(stats, t0, cpu);
 }
 
 async function main(): Promise<void> {
@@ -148,7 +146,7 @@ async function main(): Promise<void> {
     endpoint: endpointOf(receivers),
     topic: TOPIC,
     capacity: CAPACITY,
-    log: quiet,
+    log: quietLogger,
     protocol: () => "headers",
     sessionTypeId: "openclaw_coding_agent",
     flushTimeoutMs: 30_000,
@@ -160,17 +158,11 @@ async function main(): Promise<void> {
   await pluginRound(processor, spans, receivers).catch(() => undefined);
   await bareRound(push, records, receivers);
 
-  const plugin: Round[] = [];
-  const bare: Round[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    if (r % 2 === 0) {
-      bare.push(await bareRound(push, records, receivers));
-      plugin.push(await pluginRound(processor, spans, receivers));
-    } else {
-      plugin.push(await pluginRound(processor, spans, receivers));
-      bare.push(await bareRound(push, records, receivers));
-    }
-  }
+  const { baseline: bare, plugin } = await alternating(
+    ROUNDS,
+    () => bareRound(push, records, receivers),
+    () => pluginRound(processor, spans, receivers),
+  );
   const status = processor.status();
   await processor.shutdown();
   push.close();

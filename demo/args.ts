@@ -1,12 +1,12 @@
 /** Command-line options of `npm run demo` (`node demo/run.ts`). */
 import { parseArgs } from "node:util";
+import type { DynamoGeneration } from "../test/sim/index.ts";
 
-export type Generation = "nvext" | "headers";
 export type Protocol = "auto" | "nvext" | "headers";
 
 export interface DemoOptions {
   /** Dynamo generation the simulator speaks (and the local relay receiver validates). */
-  generation: Generation;
+  generation: DynamoGeneration;
   /** As the user typed it (`1.2`, `1.3`, …), for messages. */
   dynamoVersion: string;
   /** Plugin setting `protocol` (DYN_AGENT_TRACE_PROTOCOL). */
@@ -60,7 +60,7 @@ Options:
 export class UsageError extends Error {}
 
 /** `1.2` → nvext; `1.3`, `1.4`, … `2.0` → headers. */
-function generationOf(version: string): Generation {
+function generationOf(version: string): DynamoGeneration {
   const match = /^(\d+)\.(\d+)/.exec(version);
   if (!match) throw new UsageError(`--dynamo must be a Dynamo version like 1.2 or 1.3 (got "${version}")`);
   const [major, minor] = [Number(match[1]), Number(match[2])];

@@ -4,9 +4,8 @@
  * user named a collector, forwards each request body unchanged to it — so Phoenix, which accepts
  * only protobuf, gets exactly what the plugin sent.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { gunzipSync } from "node:zlib";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { answer, decodeBody, listenLocal, readRawBody } from "../test/sim/http-util.ts";
 import { decodeJsonSpans, decodeProtobufSpans, type OtlpSpan } from "../test/sim/index.ts";
 import { exportRequestToJson, type OtlpJsonRequest } from "./otlp-json.ts";
 
@@ -33,20 +32,6 @@ export interface CollectorOptions {
   forwardTo?: string;
   forwardHeaders?: Record<string, string>;
   log?: (line: string) => void;
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
-
-function answer(res: ServerResponse, status: number, contentType: string, body: string | Buffer): void {
-  res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(body) });
-  res.end(body);
 }
 
 export async function startCollector(options: CollectorOptions = {}): Promise<Collector> {
@@ -82,9 +67,10 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
       req.resume();
       return answer(res, 404, "text/plain", "not found");
     }
-    const raw = await readBody(req);
+    // The raw body is what gets forwarded, with its content-encoding header.
+    const raw = await readRawBody(req);
     const contentType = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
-    const body = req.headers["content-encoding"] === "gzip" ? gunzipSync(raw) : raw;
+    const body = decodeBody(raw, req.headers["content-encoding"]);
     try {
       if (contentType === "application/x-protobuf") {
         spans.push(...decodeProtobufSpans(body));
@@ -104,29 +90,21 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
     else answer(res, 200, "application/json", "{}");
   };
 
-  const server = createServer((req, res) => {
+  const server = await listenLocal((req, res) => {
     handle(req, res).catch((error: unknown) => {
       log(`collector: ${String(error)}`);
       if (!res.headersSent) answer(res, 500, "text/plain", "internal error");
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}/v1/traces`,
+    url: `http://127.0.0.1:${server.port}/v1/traces`,
     spans,
     requests,
     forwarded,
     async forwardsSettled() {
       await Promise.allSettled([...pending]);
     },
-    close() {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
+    close: () => server.close(),
   };
 }

@@ -14,9 +14,12 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync,
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
 // Shared with the e2e harness; these modules do not import vitest.
+import { isGatewayReadyLine } from "../test/e2e/harness/gateway.ts";
 import { createLayout, openClawConfig, openClawEnv } from "../test/e2e/harness/layout.ts";
 import { lines } from "../test/e2e/harness/logs.ts";
 import { freePort } from "../test/e2e/harness/ports.ts";
+import { signalGroup } from "../test/e2e/harness/processes.ts";
+import { parseJsonOutput } from "../test/e2e/harness/world.ts";
 
 type Json = Record<string, unknown>;
 
@@ -125,16 +128,9 @@ export function createOpenClawHome(options: OpenClawHomeOptions): OpenClawHome {
   });
 
   const live = new Map<number, OpenClawProcess>();
-  const killGroup = (pid: number, signal: NodeJS.Signals): void => {
-    try {
-      process.kill(-pid, signal);
-    } catch {
-      // already gone
-    }
-  };
   // Last resort if the demo itself dies: no Gateway may outlive it.
   const onExit = (): void => {
-    for (const pid of live.keys()) killGroup(pid, "SIGKILL");
+    for (const pid of live.keys()) signalGroup(pid, "SIGKILL");
   };
   process.on("exit", onExit);
 
@@ -165,7 +161,7 @@ export function createOpenClawHome(options: OpenClawHomeOptions): OpenClawHome {
     });
     const exited = new Promise<ProcessResult>((resolveExit) => {
       child.once("close", (exitCode, signal) => {
-        killGroup(pid, "SIGKILL"); // anything the leader left behind in its group
+        signalGroup(pid, "SIGKILL"); // anything the leader left behind in its group
         live.delete(pid);
         resolveExit({ exitCode, signal, stdout, stderr });
       });
@@ -192,28 +188,16 @@ export function createOpenClawHome(options: OpenClawHomeOptions): OpenClawHome {
     const first = await Promise.race([proc.exited, timeout]);
     clearTimeout(timer);
     if (first !== "timeout") return { graceful: true, result: first };
-    killGroup(proc.pid, "SIGKILL");
+    signalGroup(proc.pid, "SIGKILL");
     return { graceful: false, result: await proc.exited };
   };
 
   const run = async (args: string[], runOptions: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<ProcessResult> => {
     const proc = start(args, runOptions.env);
-    const timer = setTimeout(() => killGroup(proc.pid, "SIGKILL"), runOptions.timeoutMs ?? 120_000);
+    const timer = setTimeout(() => signalGroup(proc.pid, "SIGKILL"), runOptions.timeoutMs ?? 120_000);
     const result = await proc.exited;
     clearTimeout(timer);
     return result;
-  };
-
-  const parseJson = (stdout: string): unknown => {
-    const text = stdout.trim();
-    for (const candidate of [text, text.slice(Math.max(0, text.search(/^[[{]/m)))]) {
-      try {
-        return JSON.parse(candidate);
-      } catch {
-        // try the next form
-      }
-    }
-    return undefined;
   };
 
   return {
@@ -233,7 +217,7 @@ export function createOpenClawHome(options: OpenClawHomeOptions): OpenClawHome {
         gatewayLog,
       );
       // Ready when the log says "[gateway] ready" (an earlier "spawn broker ready" does not count).
-      const isReady = () => lines(proc.output()).some((line) => /\[gateway\] ready\s*$/.test(line));
+      const isReady = () => lines(proc.output()).some(isGatewayReadyLine);
       const deadline = Date.now() + readyTimeoutMs;
       let exited = false;
       void proc.exited.then(() => (exited = true));
@@ -253,14 +237,14 @@ export function createOpenClawHome(options: OpenClawHomeOptions): OpenClawHome {
             ["agent", "--agent", "main", "--model", `dynamo/${options.model}`, "--message", message, "--timeout", String(Math.ceil(timeoutMs / 1000)), "--json"],
             { env: clientEnv, timeoutMs: timeoutMs + 30_000 },
           );
-          return { ...result, json: parseJson(result.stdout) };
+          return { ...result, json: parseJsonOutput(result.stdout) };
         },
         async call(method, params = {}) {
           const result = await run(
             ["gateway", "call", method, "--params", JSON.stringify(params), "--port", String(gateway.port), "--token", gateway.token, "--timeout", "15000", "--json"],
             { env: clientEnv, timeoutMs: 60_000 },
           );
-          return { ...result, json: parseJson(result.stdout) };
+          return { ...result, json: parseJsonOutput(result.stdout) };
         },
         async stop(graceMs) {
           const { graceful, result } = await stop(proc, graceMs);

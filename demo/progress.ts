@@ -3,6 +3,7 @@
  * line is redrawn in place with a spinner and live counters; otherwise each step is printed once and
  * a heartbeat line every 15 s shows the counters.
  */
+import { createStyle } from "./waterfall.ts";
 
 export interface Progress {
   /** Start a step; the previous one is marked done with its duration. */
@@ -19,9 +20,7 @@ const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "
 
 export function createProgress(stream: NodeJS.WriteStream = process.stderr, color = false): Progress {
   const tty = stream.isTTY === true;
-  const dim = (s: string) => (color ? `\u001b[2m${s}\u001b[22m` : s);
-  const green = (s: string) => (color ? `\u001b[32m${s}\u001b[39m` : s);
-  const red = (s: string) => (color ? `\u001b[31m${s}\u001b[39m` : s);
+  const { dim, green, red } = createStyle(color);
   let current: { text: string; startedAt: number } | undefined;
   let counters: () => string = () => "";
   let frame = 0;

@@ -10,8 +10,9 @@
  * Everything it started is stopped and removed, also on Ctrl-C.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, relative, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { OPENCLAW_ENTRY, REPO_ROOT } from "../test/e2e/harness/paths.ts";
 import { startSimulator, type Simulator } from "../test/sim/index.ts";
 import { parseDemoArgs, USAGE, UsageError, type DemoOptions } from "./args.ts";
 import { startCollector, type Collector } from "./collector.ts";
@@ -24,9 +25,6 @@ import { REAL_MODEL_TASK, SIMULATED_TASK, WORKSPACE_FILES } from "./scenario.ts"
 import { formatStatus, type StatusPayload } from "./status.ts";
 import { buildTraceModel, scenarioProblems, type TraceModel } from "./trace-model.ts";
 import { createStyle, renderWaterfall } from "./waterfall.ts";
-
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const OPENCLAW_ENTRY = join(REPO_ROOT, "node_modules", "openclaw", "openclaw.mjs");
 
 interface Started {
   sim?: Simulator;
@@ -42,8 +40,6 @@ async function discoverModel(baseUrl: string, apiKey: string | undefined): Promi
   if (typeof id !== "string") throw new Error(`${url} listed no models; pass --model <id>`);
   return id;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function counters(sim: Simulator | undefined, collector: Collector): string {
   const spans = collector.spans;

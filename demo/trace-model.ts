@@ -6,6 +6,7 @@
  * - a Dynamo request belongs to the `chat` span whose `dynamo.x_request_id` it carried, or else to the
  *   span its `traceparent` names (session close / session-final requests name their agent span).
  */
+import { parseTraceparent } from "../test/e2e/trace-helpers.ts";
 import type { OtlpSpan, RecordedRequest, RelayMessage, Simulator } from "../test/sim/index.ts";
 
 export type SpanClass = "AGENT" | "LLM" | "TOOL" | "OTHER";
@@ -61,8 +62,6 @@ export function recordTool(record: Record<string, unknown>): Record<string, unkn
   return (record.tool as Record<string, unknown> | undefined) ?? {};
 }
 
-const traceparentSpanId = (value: string | undefined): string | undefined => /^00-[0-9a-f]{32}-([0-9a-f]{16})-[0-9a-f]{2}$/.exec(value ?? "")?.[1];
-
 export interface TraceModelInput {
   spans: readonly OtlpSpan[];
   /** The simulator, when it played Dynamo's frontend. */
@@ -111,7 +110,7 @@ export function buildTraceModel(input: TraceModelInput): TraceModel {
     if (typeof id === "string") byRequestId.set(id, node);
   }
   for (const request of requests) {
-    const spanId = traceparentSpanId(request.traceparent);
+    const spanId = parseTraceparent(request.traceparent)?.spanId;
     const node =
       (request.xRequestId ? byRequestId.get(request.xRequestId) : undefined) ??
       [...nodes.values()].find((n) => n.span.spanId === spanId);

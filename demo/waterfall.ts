@@ -3,7 +3,8 @@
  * the ids that join it to Dynamo — trajectory ids on agent spans, the `x-request-id` of each model
  * call and what Dynamo answered, the tool-call id of each tool with the relay records Dynamo received.
  */
-import type { RecordedRequest } from "../test/sim/index.ts";
+import { isTerminal } from "../test/e2e/trace-helpers.ts";
+import type { DynamoGeneration, RecordedRequest } from "../test/sim/index.ts";
 import { recordTool, runKind, type SpanClass, type SpanNode, type TraceModel, type TraceView } from "./trace-model.ts";
 
 export interface Style {
@@ -34,7 +35,7 @@ export interface WaterfallOptions {
   /** Terminal width in columns. */
   width: number;
   /** Dynamo generation in effect, for naming the ids the way that Dynamo does. */
-  generation: "nvext" | "headers";
+  generation: DynamoGeneration;
   simulated: boolean;
 }
 
@@ -87,8 +88,8 @@ function str(value: unknown): string | undefined {
 
 function requestLine(request: RecordedRequest, style: Style): string {
   const status = request.status === 200 ? style.green("200") : style.red(String(request.status || "no answer"));
-  const body = request.body as { max_tokens?: unknown; stream?: unknown; nvext?: { session_control?: Record<string, unknown> } } | undefined;
-  const minimal = body?.max_tokens === 1 && body.stream === false;
+  const body = request.body as { nvext?: { session_control?: Record<string, unknown> } } | undefined;
+  const minimal = isTerminal(request);
   if (minimal && request.sessionFinal) return `→ Dynamo ${status} session-final request (x-dynamo-session-final: true)`;
   if (minimal && body?.nvext?.session_control?.action === "close") return `→ Dynamo ${status} session_control close request`;
   const parts = [`→ Dynamo ${status}`];

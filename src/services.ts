@@ -8,7 +8,7 @@ import { ProtocolState } from "./provider/protocol.ts";
 import type { ProviderDeps } from "./provider/deps.ts";
 import { DynamoToolRelayProcessor } from "./relay/processor.ts";
 import type { ToolRelayStatus } from "./relay/types.ts";
-import { createTracing, withTimeout, type Tracing } from "./trace/export.ts";
+import { createTracing, withTimeout, type ExporterStatus, type Tracing } from "./trace/export.ts";
 import { readInboundContext } from "./trace/inbound.ts";
 import { REDACTED, redactSecrets, secretsOf } from "./trace/redact.ts";
 import { processRole } from "./trace/process-role.ts";
@@ -37,8 +37,8 @@ export interface PluginStatus {
   readonly openSessions: Array<{ trajectoryId: string; protocol: string; runKind: string }>;
   readonly sessionRequests: { opened: number; closed: number; finals: number; failed: number } | undefined;
   readonly relay: ToolRelayStatus | undefined;
-  readonly exporter: Record<string, unknown>;
-  readonly spanTree: Record<string, number>;
+  readonly exporter: ExporterStatus;
+  readonly spanTree: SpanTree["sizes"];
   readonly lastError: string | undefined;
 }
 

@@ -51,7 +51,7 @@ export interface Harness {
   hook(name: string): Handler;
 }
 
-const quietLogger = { info() {}, warn() {}, error() {}, debug() {} };
+export const quietLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
 export function pluginHarness(pluginConfig: Record<string, unknown>): Harness {
   delete (globalThis as GlobalWithRuntime)[RUNTIME_KEY];

@@ -19,8 +19,9 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createNetServer, type Socket } from "node:net";
-import { performance } from "node:perf_hooks";
 import { Pull } from "zeromq";
+import { command, greeting as zmtpGreeting, ready as zmtpReady } from "../../test/relay/zmtp-peer.ts";
+import { wallNow } from "./stats.ts";
 
 export interface ReceiverStats {
   relayMessages: number;
@@ -38,8 +39,6 @@ export type ReceiverRequest =
   | { id: number; type: "wait"; relay: number; timeoutMs: number }
   | { id: number; type: "otlpMode"; mode: "ok" | "hang" }
   | { id: number; type: "close" };
-
-export const wallNow = (): number => performance.timeOrigin + performance.now();
 
 async function main(): Promise<void> {
   const stats: ReceiverStats = { relayMessages: 0, relayBadFrames: 0, relayFirstAt: 0, relayLastAt: 0, otlpRequests: 0, otlpBytes: 0 };
@@ -176,20 +175,8 @@ async function main(): Promise<void> {
  * process can count well over a million messages a second.
  */
 async function startZmtpPull(onMessages: (count: number, bad: number) => void): Promise<{ endpoint: string; close(): void }> {
-  const greeting = Buffer.alloc(64);
-  greeting[0] = 0xff;
-  greeting[9] = 0x7f;
-  greeting[10] = 3; // version 3.1
-  greeting[11] = 1;
-  greeting.write("NULL", 12, "ascii");
-  const command = (name: string, data: Buffer): Buffer => Buffer.concat([Buffer.from([0x04, 1 + name.length + data.length, name.length]), Buffer.from(name, "latin1"), data]);
-  const ready = (() => {
-    const key = Buffer.from("Socket-Type", "ascii");
-    const value = Buffer.from("PULL", "ascii");
-    const size = Buffer.alloc(4);
-    size.writeUInt32BE(value.length);
-    return command("READY", Buffer.concat([Buffer.from([key.length]), key, size, value]));
-  })();
+  const greeting = zmtpGreeting(); // ZMTP 3.1, NULL
+  const ready = zmtpReady("PULL");
   const sockets = new Set<Socket>();
   const server = createNetServer((socket) => {
     sockets.add(socket);

@@ -1,4 +1,26 @@
 /** Small statistics helpers: every figure is reported as a median over repeats with its min–max. */
+import { performance } from "node:perf_hooks";
+
+/** Wall clock in ms with sub-ms precision, comparable across the benchmark's processes. */
+export const wallNow = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * `rounds` rounds of the baseline and the plugin side by side. The side that goes first swaps every
+ * round, so drift in machine load hits both alike.
+ */
+export async function alternating<T>(rounds: number, baseline: () => Promise<T>, plugin: () => Promise<T>): Promise<{ baseline: T[]; plugin: T[] }> {
+  const out = { baseline: [] as T[], plugin: [] as T[] };
+  for (let r = 0; r < rounds; r++) {
+    if (r % 2 === 0) {
+      out.baseline.push(await baseline());
+      out.plugin.push(await plugin());
+    } else {
+      out.plugin.push(await plugin());
+      out.baseline.push(await baseline());
+    }
+  }
+  return out;
+}
 
 export function mean(values: ArrayLike<number>, count = values.length): number {
   let sum = 0;

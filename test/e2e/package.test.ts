@@ -36,6 +36,7 @@ import {
   type RunningGateway,
 } from "./harness/index.ts";
 import { isTerminal, spansNamed, toolRecords } from "./trace-helpers.ts";
+import type { PluginStatus } from "../../src/services.ts";
 
 interface PackedFile {
   path: string;
@@ -52,17 +53,8 @@ const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as
   dependencies?: Record<string, string>;
   bundleDependencies?: string[];
 };
-/** The dynamo.status payload (src/services.ts `PluginStatus`). */
-interface Status {
-  agentTrace: boolean;
-  protocol?: { setting: string; inUse: string; fallbacks: number };
-  openSessions: Array<{ trajectoryId: string; protocol: string; runKind: string }>;
-  sessionRequests?: { opened: number; closed: number; finals: number; failed: number };
-  relay?: { endpoint: string; topic: string; connected: boolean; enqueued: number; sent: number; dropped: number; errors: number; pending: number; undelivered: number; skipped: number; lastError?: string };
-  exporter: { enabled: boolean; endpoint?: string; protocol?: string; exported: number; failed: number; ended: number; lastError?: string; lastSuccessAt?: number };
-  spanTree: Record<string, number>;
-  lastError?: string;
-}
+/** The dynamo.status payload, as JSON (`undefined` members are absent). */
+type Status = PluginStatus;
 
 const API_KEY = "dynamo-key-s3cret-789";
 const OTLP_TOKEN = "otlp-query-s3cret-123";

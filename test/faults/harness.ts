@@ -16,6 +16,7 @@ import { ENV_NAMES } from "../../src/config.ts";
 import { registerDynamoPlugin } from "../../src/plugin.ts";
 import { peekPluginRuntime, resetPluginRuntimeForTests } from "../../src/runtime.ts";
 import { getServices, type PluginStatus, type Services } from "../../src/services.ts";
+import type { ExporterStatus } from "../../src/trace/export.ts";
 
 export type StreamFn = NonNullable<ProviderWrapStreamFnContext["streamFn"]>;
 export type Model = Parameters<StreamFn>[0];
@@ -189,6 +190,11 @@ export async function loadPlugin(options: PluginOptions = {}): Promise<LoadedPlu
   return plugin;
 }
 
+/** The OTLP exporter's counters from `dynamo.status` (where `PluginStatus` types them as a plain record). */
+export function exporterStatus(plugin: LoadedPlugin): ExporterStatus {
+  return plugin.status().payload!.exporter as unknown as ExporterStatus;
+}
+
 // ---------------------------------------------------------------------------------------------
 // OpenClaw-shaped hook traffic (payloads of openclaw-plugin-sdk.md §8.3, order of §9).
 
@@ -273,5 +279,3 @@ export function outcome(r: Awaited<ReturnType<typeof consume>>) {
     toolCalls: content.filter((part) => part.type === "toolCall").map((part) => part.name),
   };
 }
-
-export const settle = (ms = 0) => new Promise<void>((resolve) => setTimeout(resolve, ms));

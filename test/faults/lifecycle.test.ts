@@ -7,9 +7,9 @@
 //    relay records are flushed and the process ends within the bound.
 // The same two rows with the real OpenClaw CLI are in test/e2e/faults.test.ts.
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { freePort } from "../e2e/harness/ports.ts";
 import { startSimulator, type OtlpSpan, type Simulator } from "../sim/index.ts";
 import { agentCtx, consume, endRun, loadPlugin, startRun, toolCall, type LoadedPlugin, type StreamContext, type StreamOptions } from "./harness.ts";
 
@@ -34,14 +34,6 @@ async function plugin(pluginConfig: Record<string, unknown>): Promise<LoadedPlug
   const p = await loadPlugin({ pluginConfig });
   cleanup.push(() => p.dispose());
   return p;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Lead spawns a subagent through the tool bridge; the child sends one request and starts `exec`. */
@@ -129,8 +121,7 @@ describe("gateway stop in the middle of a subagent run", () => {
     expect(lines.some((line) => /undelivered/.test(line) && line.includes(String(relayPort))), lines.join("\n")).toBe(true);
     // Nothing about this run was silently lost: spans and relay events are all accounted for.
     const status = p.status().payload!;
-    const exporter = status.exporter as { ended: number; exported: number; failed: number };
-    expect(exporter.ended).toBeGreaterThanOrEqual(5);
+    expect(status.exporter.ended).toBeGreaterThanOrEqual(5);
     expect(status.relay!.enqueued).toBe(status.relay!.undelivered + status.relay!.sent + status.relay!.errors + status.relay!.pending);
     expect(status.relay!.undelivered).toBeGreaterThan(0);
   }, 60_000);
@@ -149,8 +140,11 @@ describe("gateway stop in the middle of a subagent run", () => {
 describe("SIGTERM to a one-shot process mid-tool-call", () => {
   const fixture = fileURLToPath(new URL("./fixtures/sigterm-run.ts", import.meta.url));
 
+  /** Starts the fixture (SIGKILLed after 30 s at the latest); `terminate` sends SIGTERM once it is mid-tool-call. */
   function runFixture(env: Record<string, string>, mode = "one-shot") {
     const child = spawn(process.execPath, [fixture, mode], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "", ...env } });
+    const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    cleanup.push(() => clearTimeout(killer));
     let out = "";
     let err = "";
     child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
@@ -168,20 +162,23 @@ describe("SIGTERM to a one-shot process mid-tool-call", () => {
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
       child.on("exit", (code, signal) => resolve({ code, signal, at: performance.now() })),
     );
-    return { child, ready, exited, output: () => `${out}\n${err}` };
+    /** How the fixture ended, and `ms` from the SIGTERM to its exit. */
+    const terminate = async () => {
+      await ready;
+      const sentAt = performance.now();
+      child.kill("SIGTERM");
+      const exit = await exited;
+      return { ...exit, ms: exit.at - sentAt };
+    };
+    return { terminate, output: () => `${out}\n${err}` };
   }
 
   it("flushes spans and relay records, then ends by the signal within the bound", async () => {
     const s = await sim("headers");
     const run = runFixture({ SIM_BASE_URL: s.baseUrl, SIM_OTLP: s.otlpUrl, SIM_ZMQ: s.zmqEndpoint });
-    const killer = setTimeout(() => run.child.kill("SIGKILL"), 30_000);
-    cleanup.push(() => clearTimeout(killer));
-    await run.ready;
-    const sentAt = performance.now();
-    run.child.kill("SIGTERM");
-    const exit = await run.exited;
+    const exit = await run.terminate();
     expect(exit.signal, run.output()).toBe("SIGTERM");
-    expect(exit.at - sentAt).toBeLessThan(GATEWAY_STOP_BUDGET_MS);
+    expect(exit.ms).toBeLessThan(GATEWAY_STOP_BUDGET_MS);
 
     const spans = await s.waitFor(() => (s.otlp.spans.length >= 3 ? s.otlp.spans : undefined), 2_000, "the run's spans");
     const byName = (name: string): OtlpSpan | undefined => spans.find((span) => span.name === name);
@@ -199,14 +196,9 @@ describe("SIGTERM to a one-shot process mid-tool-call", () => {
     const s = await sim("headers");
     s.faults.otlp({ mode: "hang" });
     const run = runFixture({ SIM_BASE_URL: s.baseUrl, SIM_OTLP: s.otlpUrl, SIM_ZMQ: `tcp://127.0.0.1:${await freePort()}` });
-    const killer = setTimeout(() => run.child.kill("SIGKILL"), 30_000);
-    cleanup.push(() => clearTimeout(killer));
-    await run.ready;
-    const sentAt = performance.now();
-    run.child.kill("SIGTERM");
-    const exit = await run.exited;
+    const exit = await run.terminate();
     expect(exit.signal, run.output()).toBe("SIGTERM");
-    expect(exit.at - sentAt).toBeLessThan(GATEWAY_STOP_BUDGET_MS);
+    expect(exit.ms).toBeLessThan(GATEWAY_STOP_BUDGET_MS);
     const out = run.output();
     expect(out).toMatch(/spans exported, 0 failed, \d+ not delivered at shutdown/);
     expect(out).toMatch(/2 undelivered/);
@@ -215,11 +207,7 @@ describe("SIGTERM to a one-shot process mid-tool-call", () => {
   it("in a Gateway, SIGTERM only flushes: the runs OpenClaw drains afterwards are still traced and relayed, then gateway_stop shuts down", async () => {
     const s = await sim("headers");
     const run = runFixture({ SIM_BASE_URL: s.baseUrl, SIM_OTLP: s.otlpUrl, SIM_ZMQ: s.zmqEndpoint }, "gateway");
-    const killer = setTimeout(() => run.child.kill("SIGKILL"), 30_000);
-    cleanup.push(() => clearTimeout(killer));
-    await run.ready;
-    run.child.kill("SIGTERM");
-    const exit = await run.exited;
+    const exit = await run.terminate();
     expect(exit.code, run.output()).toBe(0);
     const spans = await s.waitFor(() => (s.otlp.spans.length >= 3 ? s.otlp.spans : undefined), 5_000, "the run's spans");
     const exec = spans.find((span) => span.name === "execute_tool exec");

@@ -8,17 +8,11 @@
 // test/relay/processor.test.ts (queue full).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type OtlpSpan, type Simulator } from "../sim/index.ts";
-import { endRun, loadPlugin, startRun, toolCall, type LoadedPlugin } from "./harness.ts";
+import { endRun, exporterStatus, loadPlugin, startRun, toolCall, type LoadedPlugin } from "./harness.ts";
 
 const RUNS = 64;
 const CALLS = 1_000;
 const runIds = (r: number) => ({ runId: `load-run-${r}`, sessionKey: `agent:main:load-${r}`, sessionId: `00000000-0000-4000-8000-${String(r).padStart(12, "0")}` });
-
-interface ExporterCounters {
-  exported: number;
-  failed: number;
-  ended: number;
-}
 
 describe("64 concurrent runs × 1 000 tool calls through the hook path", () => {
   let sim: Simulator;
@@ -38,7 +32,7 @@ describe("64 concurrent runs × 1 000 tool calls through the hook path", () => {
   });
 
   it("delivers every relay record and span, with each record's ids matching its own run", async () => {
-    const exporter = () => plugin.status().payload!.exporter as unknown as ExporterCounters;
+    const exporter = () => exporterStatus(plugin);
     const backlog = () => {
       const c = exporter();
       return c.ended - c.exported - c.failed;

@@ -7,24 +7,16 @@
 // logs the cause once, and a collector that accepts and never answers bounds flush and shutdown and
 // reports the undelivered spans (test/trace/export.test.ts); the same hang under a gateway stop
 // (test/faults/lifecycle.test.ts) and with the real CLI (test/e2e/local-trace.test.ts "D").
-import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { startSimulator, type Simulator } from "../sim/index.ts";
-import { endRun, loadPlugin, startRun, toolCall, type LoadedPlugin } from "./harness.ts";
+import { freePort } from "../e2e/harness/ports.ts";
+import { startSimulator, waitFor, type Simulator } from "../sim/index.ts";
+import { endRun, exporterStatus as exporter, loadPlugin, startRun, toolCall, type LoadedPlugin } from "./harness.ts";
 
 const SESSION = "0b7d2f4e-5a61-4c1e-9f0e-3d2a1b4c5d6e";
 const cleanup: Array<() => unknown> = [];
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
-
-interface ExporterCounters {
-  enabled: boolean;
-  exported: number;
-  failed: number;
-  ended: number;
-  lastError?: string;
-}
 
 /**
  * A plugin exporting to `otlpEndpoint`, in a long-lived Gateway process by default (there the
@@ -54,20 +46,6 @@ async function run(p: LoadedPlugin): Promise<unknown[]> {
   return returned;
 }
 
-function exporter(p: LoadedPlugin): ExporterCounters {
-  return p.status().payload!.exporter as unknown as ExporterCounters;
-}
-
-async function until<T>(predicate: () => T, timeoutMs: number, what: string): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = predicate();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 const exportLines = (p: LoadedPlugin) => p.lines().filter((line) => line.includes("OTLP export"));
 
 describe("OTLP collector faults", () => {
@@ -88,14 +66,10 @@ describe("OTLP collector faults", () => {
   }, 30_000);
 
   it("connection refused: runs unaffected, every span counted as failed, one line for the cause", async () => {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as { port: number };
-    await new Promise((resolve) => server.close(resolve));
-    const p = await setup(`http://127.0.0.1:${port}/v1/traces`);
+    const p = await setup(`http://127.0.0.1:${await freePort()}/v1/traces`);
 
     for (let i = 0; i < 3; i++) expect((await run(p)).every((value) => value === undefined)).toBe(true);
-    const counters = await until(() => {
+    const counters = await waitFor(() => {
       const c = exporter(p);
       return c.failed === c.ended && c.ended > 0 ? c : undefined;
     }, 10_000, "every span to fail");
@@ -114,7 +88,7 @@ describe("OTLP collector faults", () => {
     s.faults.otlp({ mode: "status", status: 429, headers: { "retry-after": "1" } });
     const p = await setup(s.otlpUrl);
     expect((await run(p)).every((value) => value === undefined)).toBe(true);
-    const counters = await until(() => (exporter(p).failed > 0 ? exporter(p) : undefined), 10_000, "the export to give up");
+    const counters = await waitFor(() => (exporter(p).failed > 0 ? exporter(p) : undefined), 10_000, "the export to give up");
     expect(counters).toMatchObject({ ended: 2, exported: 0, failed: 2 });
     expect(s.otlp.exports.length, "the exporter honours 429 by retrying").toBeGreaterThan(1);
     expect(s.otlp.exports.every((e) => e.status === 429)).toBe(true);
@@ -123,7 +97,7 @@ describe("OTLP collector faults", () => {
     // The collector recovers: later spans are exported, earlier ones stay counted as failed.
     s.faults.otlp({ mode: "ok" });
     await run(p);
-    const after = await until(() => (exporter(p).exported === 2 ? exporter(p) : undefined), 10_000, "the next export");
+    const after = await waitFor(() => (exporter(p).exported === 2 ? exporter(p) : undefined), 10_000, "the next export");
     expect(after).toMatchObject({ ended: 4, exported: 2, failed: 2 });
     expect(s.otlp.spans.map((span) => span.name).sort()).toEqual(["execute_tool read", "invoke_agent main"]);
   }, 30_000);
@@ -133,9 +107,9 @@ describe("OTLP collector faults", () => {
     s.faults.otlp({ mode: "status", status: 429, headers: { "retry-after": "1" } });
     const p = await setup(s.otlpUrl, { otlpTimeoutMs: 8_000 });
     await run(p);
-    await until(() => s.otlp.exports.length >= 1, 5_000, "the first export attempt");
+    await waitFor(() => s.otlp.exports.length >= 1, 5_000, "the first export attempt");
     s.faults.otlp({ mode: "ok" });
-    const counters = await until(() => (exporter(p).exported === 2 ? exporter(p) : undefined), 10_000, "the retried export");
+    const counters = await waitFor(() => (exporter(p).exported === 2 ? exporter(p) : undefined), 10_000, "the retried export");
     expect(counters).toMatchObject({ ended: 2, exported: 2, failed: 0 });
     expect(s.otlp.exports.map((e) => e.status)).toEqual([429, 200]);
     expect(exportLines(p)).toEqual([]);
@@ -146,7 +120,7 @@ describe("OTLP collector faults", () => {
     s.faults.otlp({ mode: "drop" });
     const p = await setup(s.otlpUrl);
     for (let i = 0; i < 2; i++) expect((await run(p)).every((value) => value === undefined)).toBe(true);
-    const counters = await until(() => {
+    const counters = await waitFor(() => {
       const c = exporter(p);
       return c.ended === 4 && c.exported + c.failed === 4 ? c : undefined;
     }, 15_000, "every span to be settled");

@@ -29,6 +29,8 @@ const SESSION = "0b7d2f4e-5a61-4c1e-9f0e-3d2a1b4c5d6e";
 const CHILD_KEY = "agent:main:subagent:9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
 const CHILD = { runId: "child-run", sessionKey: CHILD_KEY, sessionId: "11111111-2222-4333-8444-555555555555" };
 const marker = (name: string) => `${name}${randomBytes(6).toString("hex")}`;
+/** JSON of relay messages (their `seq` is a bigint). */
+const relayJson = (value: unknown) => JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? String(v) : v));
 
 const cleanup: Array<() => unknown> = [];
 afterEach(async () => {
@@ -45,7 +47,7 @@ async function sim(): Promise<Simulator> {
 function captured(p: LoadedPlugin, s: Simulator): Record<string, string> {
   return {
     spans: JSON.stringify(s.otlp.spans),
-    relay: JSON.stringify([s.relay.accepted, s.relay.rejected], (_key, value: unknown) => (typeof value === "bigint" ? String(value) : value)),
+    relay: relayJson([s.relay.accepted, s.relay.rejected]),
     logs: JSON.stringify(p.logs),
     status: JSON.stringify(p.status()),
   };
@@ -263,7 +265,7 @@ describe("content capture", () => {
     const m = contentMarkers();
     const { s } = await contentTurn({ [only]: true, maxChars: 100_000 }, m);
     const spans = JSON.stringify(s.otlp.spans);
-    const relay = JSON.stringify(s.relay.accepted, (_key, value: unknown) => (typeof value === "bigint" ? String(value) : value));
+    const relay = relayJson(s.relay.accepted);
     for (const cls of CLASSES) {
       for (const value of m.byClass[cls]) {
         expect(spans.includes(value), `${cls} marker on spans with only ${only} captured`).toBe(cls === only);

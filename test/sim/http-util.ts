@@ -1,18 +1,33 @@
-// Small HTTP helpers shared by the frontend and the OTLP receiver.
+// Small HTTP helpers shared by the frontend and the OTLP receiver (and the demo's collector).
 import { createServer } from "node:http";
-import type { IncomingMessage, RequestListener, Server } from "node:http";
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gunzipSync, inflateSync } from "node:zlib";
 
-/** Read the whole request body, undoing `content-encoding: gzip|deflate`. */
-export async function readBody(req: IncomingMessage): Promise<Buffer> {
+/** Read the whole request body as sent (still content-encoded). */
+export async function readRawBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  const raw = Buffer.concat(chunks);
-  const encoding = (req.headers["content-encoding"] ?? "").toLowerCase().trim();
+  return Buffer.concat(chunks);
+}
+
+/** Undo a request body's `content-encoding: gzip|deflate`. */
+export function decodeBody(raw: Buffer, contentEncoding: string | undefined): Buffer {
+  const encoding = (contentEncoding ?? "").toLowerCase().trim();
   if (encoding === "gzip") return gunzipSync(raw);
   if (encoding === "deflate") return inflateSync(raw);
   return raw;
+}
+
+/** Read the whole request body, undoing `content-encoding: gzip|deflate`. */
+export async function readBody(req: IncomingMessage): Promise<Buffer> {
+  return decodeBody(await readRawBody(req), req.headers["content-encoding"]);
+}
+
+/** Answer with `body` and its length. */
+export function answer(res: ServerResponse, status: number, contentType: string, body: string | Buffer, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(body), ...headers });
+  res.end(body);
 }
 
 export function lowercaseHeaders(req: IncomingMessage): Record<string, string> {

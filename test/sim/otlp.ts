@@ -1,7 +1,7 @@
 // OTLP/HTTP trace receiver on its own port (so collector faults are independent of the frontend).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Faults } from "./faults.ts";
-import { listenLocal, readBody } from "./http-util.ts";
+import { answer, listenLocal, readBody } from "./http-util.ts";
 import type { Listening } from "./http-util.ts";
 import { decodeJsonSpans, decodeProtobufSpans } from "./otlp-normalize.ts";
 import type { OtlpExport, OtlpSpan } from "./types.ts";
@@ -11,11 +11,6 @@ export interface OtlpDeps {
   spans: OtlpSpan[];
   exports: OtlpExport[];
   log: (line: string) => void;
-}
-
-function answer(res: ServerResponse, status: number, contentType: string, body: string | Buffer, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(body), ...headers });
-  res.end(body);
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, deps: OtlpDeps): Promise<void> {
