@@ -4,6 +4,7 @@
  * that hundreds of messages leave in one `socket.write` instead of one native call per message.
  */
 import { Buffer } from "node:buffer";
+import { writeUint64BE } from "./bytes.ts";
 import { encodeInto, encodeRecord } from "./msgpack.ts";
 import { FLAG_MORE, writeFrameHeader } from "./zmtp.ts";
 
@@ -17,7 +18,6 @@ export const CHUNK_BYTES = 64 * 1024;
 const IDLE_SPARE_CHUNKS = 4;
 /** Room for the payload frame's header: the 8-byte size form, moved back when the body is short. */
 const LONG_HEADER = 9;
-const TWO_POW_32 = 4294967296;
 
 /** Messages ready for one write; hand it back to `recycle` once the write has completed. */
 export interface Batch {
@@ -84,13 +84,10 @@ export class MessageBatcher {
 
   /** Writes one message at `pos`; its end, or -1 when it does not fit. */
   private encode(buf: Buffer, pos: number, record: unknown, sequence: number): number {
-    const prefix = this.prefix;
-    const seq = pos + prefix.length;
-    const header = seq + 8;
+    const header = pos + this.prefix.length + 8;
     const body = header + LONG_HEADER;
     if (body >= buf.length) return -1;
-    buf.set(prefix, pos);
-    writeSequence(buf, seq, sequence);
+    this.writeHead(buf, pos, sequence);
     const end = encodeInto(record, buf, body);
     if (end < 0) return -1;
     const size = end - body;
@@ -108,27 +105,20 @@ export class MessageBatcher {
   private appendOversized(record: unknown, sequence: number): void {
     const payload = encodeRecord(record);
     const buf = Buffer.allocUnsafe(this.prefix.length + 8 + LONG_HEADER + payload.length);
-    buf.set(this.prefix, 0);
-    writeSequence(buf, this.prefix.length, sequence);
-    const body = writeFrameHeader(buf, this.prefix.length + 8, 0, payload.length);
+    const body = writeFrameHeader(buf, this.writeHead(buf, 0, sequence), 0, payload.length);
     buf.set(payload, body);
-    if (this.chunk !== undefined) this.recycle({ bytes: this.chunk, count: 0, chunk: this.chunk });
+    // The empty chunk `append` took goes back to the spares.
+    if (this.chunk !== undefined) this.spare.push(this.chunk);
     this.chunk = buf;
     this.size = body + payload.length;
     this.count = 1;
   }
-}
 
-/** 8-byte big-endian sequence (the bytes of `writeBigUInt64BE`, without a BigInt per message). */
-function writeSequence(buf: Buffer, pos: number, sequence: number): void {
-  const high = Math.floor(sequence / TWO_POW_32);
-  const low = sequence >>> 0;
-  buf[pos] = high >>> 24;
-  buf[pos + 1] = (high >>> 16) & 0xff;
-  buf[pos + 2] = (high >>> 8) & 0xff;
-  buf[pos + 3] = high & 0xff;
-  buf[pos + 4] = low >>> 24;
-  buf[pos + 5] = (low >>> 16) & 0xff;
-  buf[pos + 6] = (low >>> 8) & 0xff;
-  buf[pos + 7] = low & 0xff;
+  /** Frames 0 and 1 (topic, 8-byte big-endian sequence) at `pos`; returns where frame 2's header goes. */
+  private writeHead(buf: Buffer, pos: number, sequence: number): number {
+    buf.set(this.prefix, pos);
+    const seq = pos + this.prefix.length;
+    writeUint64BE(buf, seq, sequence);
+    return seq + 8;
+  }
 }

@@ -7,13 +7,14 @@
  * class, a negative number, an array, …) is handed to `@msgpack/msgpack` whole.
  *
  * `encodeInto` writes straight into the caller's buffer (the relay's batch of ZMTP frames), so a
- * record costs no allocation; `encodeRecord` returns a fresh buffer.
+ * record costs no allocation; `encodeRecord` returns a fresh buffer, for the rare record too large
+ * for a batch.
  */
 import { Buffer } from "node:buffer";
 import { Encoder } from "@msgpack/msgpack";
+import { TWO_POW_32, writeUint32BE, writeUint64BE } from "./bytes.ts";
 
 const fallbackEncoder = new Encoder({ ignoreUndefined: true });
-const scratch = Buffer.allocUnsafe(4096);
 const KEY_CACHE_SIZE = 256;
 const keyBytes = new Map<string, Uint8Array>();
 const keyScratch = Buffer.allocUnsafe(512);
@@ -22,7 +23,6 @@ const hasOwn = Object.prototype.hasOwnProperty;
 const UNSUPPORTED = -1;
 /** Returned by the writers: the value does not fit in the space left. */
 const NO_ROOM = -2;
-const TWO_POW_32 = 4294967296;
 /** String length from which one native `buf.write` is cheaper than a byte loop (measured on Node 24). */
 const NATIVE_WRITE_FROM = 24;
 
@@ -41,13 +41,13 @@ export function encodeInto(record: unknown, target: Buffer, offset: number): num
   return offset + bytes.length;
 }
 
-/** Encodes `record`; the result is a fresh buffer owned by the caller. */
+/**
+ * Encodes `record` into a fresh buffer owned by the caller: the same bytes as `encodeInto`, for a
+ * record too large for the caller's buffer. Such a record is rare and long, so it goes straight to
+ * the library (the writers here pay off on the short records of every tool event).
+ */
 export function encodeRecord(record: unknown): Uint8Array {
-  const end = writeValue(scratch, record, 0);
-  if (end < 0) return fallbackEncoder.encode(record);
-  const out = Buffer.allocUnsafe(end); // from Node's buffer pool: no ArrayBuffer per record
-  scratch.copy(out, 0, 0, end);
-  return out;
+  return fallbackEncoder.encode(record);
 }
 
 /** Writes `value` at `pos`; the new position, UNSUPPORTED or NO_ROOM. */
@@ -158,18 +158,10 @@ function writeNumber(buf: Buffer, value: number, pos: number): number {
   }
   if (value < TWO_POW_32) {
     buf[pos] = 0xce; // uint 32
-    writeUint32(buf, value, pos + 1);
+    writeUint32BE(buf, pos + 1, value);
     return pos + 5;
   }
   buf[pos] = 0xcf; // uint 64
-  writeUint32(buf, Math.floor(value / TWO_POW_32), pos + 1);
-  writeUint32(buf, value >>> 0, pos + 5);
+  writeUint64BE(buf, pos + 1, value);
   return pos + 9;
-}
-
-function writeUint32(buf: Buffer, value: number, pos: number): void {
-  buf[pos] = value >>> 24;
-  buf[pos + 1] = (value >>> 16) & 0xff;
-  buf[pos + 2] = (value >>> 8) & 0xff;
-  buf[pos + 3] = value & 0xff;
 }

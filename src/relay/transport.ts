@@ -5,8 +5,9 @@
  * messages (./batch.ts) and writes each batch with one `socket.write`, instead of one native send
  * per message. Only when the pump falls behind (a burst, or Dynamo unreachable) does `send` encode
  * the oldest queued record as it queues a new one, so a backlog is held as compact bytes rather than
- * as objects the garbage collector keeps tracing. Best effort and never in the way: `send` is synchronous O(1), nothing here throws,
- * and nothing keeps the Node event loop alive except an explicit, bounded `flush`.
+ * as objects the garbage collector keeps tracing. Best effort and never in the way: `send` is
+ * synchronous O(1), nothing here throws, and nothing keeps the Node event loop alive except an
+ * explicit, bounded `flush`.
  *
  * Delivery follows libzmq's PUSH with ZMQ_IMMEDIATE: nothing leaves the queue before a connection
  * has completed its handshake, so while Dynamo is unreachable events wait in the bounded, counted
@@ -36,7 +37,10 @@ export class ToolEventTransport {
   readonly topic: string;
   private readonly log: RelayLogger;
   private readonly capacity: number;
-  /** Records waiting for the connection, oldest first; all newer than the encoded backlog. */
+  /**
+   * Records waiting for the connection, oldest first; all newer than the encoded backlog. Bounded
+   * by `capacity` together with that backlog (see `send`), so its own bound is never what refuses.
+   */
   private readonly queue: BoundedQueue<ToolEventRecord>;
   /** Encoded backlog: full batches, oldest first, then the batcher's partial one. */
   private readonly batches: Batch[] = [];
@@ -97,7 +101,7 @@ export class ToolEventTransport {
       this.counts.dropped++;
       return false;
     }
-    if (this.queued() >= this.capacity || !this.queue.push(record)) {
+    if (this.queued() >= this.capacity) {
       this.counts.dropped++;
       if (!this.overflowLogged) {
         this.overflowLogged = true;
@@ -107,6 +111,7 @@ export class ToolEventTransport {
       }
       return false;
     }
+    this.queue.push(record);
     this.counts.enqueued++;
     if (this.queue.size > ENCODE_AHEAD) this.encodeOldest();
     this.schedule();
@@ -176,17 +181,28 @@ export class ToolEventTransport {
   /** Moves the oldest queued record into the encoded backlog. */
   private encodeOldest(): void {
     const record = this.queue.shift()!;
+    if (this.encode(record)) return;
+    this.batches.push(this.batcher.take()!);
+    this.encode(record); // an empty batch always takes a message
+  }
+
+  /**
+   * Encodes `record` as the next message of the batch being filled; `false` (nothing done) when
+   * that batch is full. A record that cannot be encoded is counted as an error (and `true`: it is
+   * done with).
+   */
+  private encode(record: ToolEventRecord): boolean {
     try {
-      if (!this.batcher.append(record, this.sequence)) {
-        this.batches.push(this.batcher.take()!);
-        this.batcher.append(record, this.sequence); // an empty batch always takes a message
-      }
+      // The sequence counts the messages encoded so far: monotonic, one number per message.
+      if (!this.batcher.append(record, this.sequence)) return false;
     } catch (error) {
-      this.fail(error);
-      return;
+      this.counts.errors++;
+      this.note(error);
+      return true;
     }
     this.sequence++;
     this.encoded++;
+    return true;
   }
 
   private schedule(): void {
@@ -213,7 +229,11 @@ export class ToolEventTransport {
     for (let n = 0; n < BATCHES_PER_TURN; n++) {
       if (!connection.ready || this.blocked) return;
       const batch = this.nextBatch();
-      if (batch === undefined) return;
+      if (batch === undefined) {
+        // Nothing left to write; pending may have reached 0 through records that failed to encode.
+        if (this.idle()) this.settle(true);
+        return;
+      }
       this.inflight += batch.count;
       // Backpressure: a full socket buffer stops the pump until `drain`; events stay in the queue.
       if (!connection.write(batch.bytes, (error) => this.written(batch, error))) this.blocked = true;
@@ -229,22 +249,7 @@ export class ToolEventTransport {
       return full;
     }
     const queue = this.queue;
-    while (queue.size > 0) {
-      const record = queue.peek()!;
-      let appended: boolean;
-      try {
-        // The sequence counts the messages encoded so far: monotonic, one number per message.
-        appended = this.batcher.append(record, this.sequence);
-      } catch (error) {
-        queue.shift();
-        this.fail(error);
-        continue;
-      }
-      if (!appended) break; // the batch is full
-      queue.shift();
-      this.sequence++;
-      this.encoded++;
-    }
+    while (queue.size > 0 && this.encode(queue.peek()!)) queue.shift();
     const batch = this.batcher.take();
     if (batch !== undefined) this.encoded -= batch.count;
     return batch;
@@ -262,7 +267,6 @@ export class ToolEventTransport {
   /** An endpoint the relay can never reach: one warning, queued events become errors, later ones drops. */
   private disable(error: unknown): void {
     this.state = "disabled";
-    this.connection = undefined;
     this.counts.errors += this.queued();
     this.discardQueued();
     this.error = messageOf(error);
@@ -343,12 +347,6 @@ export class ToolEventTransport {
     } else {
       this.trimTimer.refresh();
     }
-  }
-
-  private fail(error: unknown): void {
-    this.counts.errors++;
-    this.note(error);
-    if (this.idle()) this.settle(true);
   }
 
   /** Records a failure; logs it once per distinct message. */

@@ -8,12 +8,13 @@
  */
 import { Buffer } from "node:buffer";
 import { connect, type NetConnectOpts, type Socket } from "node:net";
+import { writeUint64BE } from "./bytes.ts";
 import type { RelayAddress } from "./endpoint.ts";
 
 /** Frame flags (37/ZMTP "Framing"): more frames of this message follow / 8-byte size / command. */
 export const FLAG_MORE = 0x01;
-export const FLAG_LONG = 0x02;
-export const FLAG_COMMAND = 0x04;
+const FLAG_LONG = 0x02;
+const FLAG_COMMAND = 0x04;
 
 /** Writes a frame header (flags, then a 1-byte size or, from 256 bytes, LONG and an 8-byte big-endian size) at `pos`; returns where the body starts. */
 export function writeFrameHeader(buf: Buffer, pos: number, flags: number, size: number): number {
@@ -23,8 +24,7 @@ export function writeFrameHeader(buf: Buffer, pos: number, flags: number, size: 
     return pos + 2;
   }
   buf[pos] = flags | FLAG_LONG;
-  buf.writeUInt32BE(Math.floor(size / 4294967296), pos + 1);
-  buf.writeUInt32BE(size >>> 0, pos + 5);
+  writeUint64BE(buf, pos + 1, size);
   return pos + 9;
 }
 
@@ -48,7 +48,7 @@ const MAX_COMMAND_BYTES = 64 * 1024;
 /** Bytes the socket buffers before `write` returns false: a few of the relay's 64 KiB batches. */
 const WRITE_BUFFER_BYTES = 256 * 1024;
 /** libzmq's default handshake interval is 30 s; a relay waiting on a silent peer holds its events. */
-export const HANDSHAKE_TIMEOUT_MS = 10_000;
+const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /**
  * 37/ZMTP "Version Negotiation", second case: send the whole 64-byte greeting at once (signature
@@ -131,22 +131,18 @@ export class ZmtpPushConnection {
   destroy(): void {
     if (this.phase === "closed") return;
     this.phase = "closed";
-    this.stop();
-  }
-
-  private finish(error: Error | undefined): void {
-    if (this.phase === "closed") return;
-    this.phase = "closed";
-    this.stop();
-    this.events.close(error);
-  }
-
-  private stop(): void {
     clearTimeout(this.handshakeTimer);
     clearTimeout(this.ttlTimer);
     this.ttlTimer = undefined;
     this.inbox = undefined;
     this.socket.destroy();
+  }
+
+  /** Closes and reports it (once). */
+  private finish(error: Error | undefined): void {
+    if (this.phase === "closed") return;
+    this.destroy();
+    this.events.close(error);
   }
 
   private receive(chunk: Buffer): void {
@@ -198,7 +194,7 @@ export class ZmtpPushConnection {
       const long = (flags & FLAG_LONG) !== 0;
       const header = long ? 9 : 2;
       if (input.length - at < header) break;
-      const size = long ? input.readUInt32BE(at + 1) * 4294967296 + input.readUInt32BE(at + 5) : input[at + 1]!;
+      const size = long ? Number(input.readBigUInt64BE(at + 1)) : input[at + 1]!;
       const isCommand = (flags & FLAG_COMMAND) !== 0;
       if (!isCommand || size > MAX_COMMAND_BYTES) {
         // A PULL sends no messages; before READY anything but a command is a protocol error.
