@@ -1,6 +1,6 @@
 /**
  * The ZeroMQ side of the relay (dynamo-wire §8): a PUSH connected to Dynamo's bound PULL, spoken
- * directly in ZMTP 3.1 on `node:net` (./zmtp.ts). `send` only queues the record (it runs inside a
+ * directly in ZMTP 3.1 on `node:net` (./zmtp.ts, ./connection.ts; docs/relay.md). `send` only queues the record (it runs inside a
  * tool hook); the pump, off the agent's path, encodes queued records into 64 KiB batches of framed
  * messages (./batch.ts) and writes each batch with one `socket.write`, instead of one native send
  * per message. Only when the pump falls behind (a burst, or Dynamo unreachable) does `send` encode
@@ -16,14 +16,11 @@
  * connection breaks are lost, as with libzmq, and counted as errors.
  */
 import { type Batch, MessageBatcher } from "./batch.ts";
-import { parseEndpoint, type RelayAddress } from "./endpoint.ts";
+import { PushLink } from "./connection.ts";
+import { parseEndpoint } from "./endpoint.ts";
 import { BoundedQueue } from "./queue.ts";
 import type { RelayCounters, RelayLogger, ToolEventRecord, ToolEventTransportOptions } from "./types.ts";
-import { ZmtpError, ZmtpPushConnection } from "./zmtp.ts";
 
-/** Reconnect backoff while Dynamo is unreachable (no completed connection). */
-const RETRY_MIN_MS = 10;
-const RETRY_MAX_MS = 250;
 const LOST_IN_FLIGHT = "connection to Dynamo lost while events were being written; they are counted as errors";
 /** Idle time after which the batch memory a burst left behind is released. */
 const TRIM_AFTER_MS = 2_000;
@@ -31,6 +28,8 @@ const TRIM_AFTER_MS = 2_000;
 const BATCHES_PER_TURN = 4;
 /** Records kept as objects before `send` starts encoding the backlog (a pump turn clears far fewer). */
 const ENCODE_AHEAD = 256;
+/** Distinct failure causes logged; past this many, causes are only counted and kept in `lastError`. */
+const MAX_LOGGED_CAUSES = 32;
 
 export class ToolEventTransport {
   readonly endpoint: string;
@@ -50,10 +49,8 @@ export class ToolEventTransport {
   private readonly counts = { enqueued: 0, sent: 0, dropped: 0, errors: 0, undelivered: 0 };
   private readonly drainWaiters = new Set<(drained: boolean) => void>();
   private state: "idle" | "open" | "disabled" | "closed" = "idle";
-  private address: RelayAddress | undefined;
-  private connection: ZmtpPushConnection | undefined;
-  /** Handshakes completed so far (one per connection that became usable). */
-  private handshakes = 0;
+  /** The connection to Dynamo's PULL (with reconnects), once the endpoint has been parsed. */
+  private link: PushLink | undefined;
   /** Waiting for the socket's `drain` after a write returned false. */
   private blocked = false;
   /** Messages written to the socket whose write has not completed yet. */
@@ -61,11 +58,11 @@ export class ToolEventTransport {
   /** Messages encoded so far: the next message's sequence number (frame 1). */
   private sequence = 0;
   private turnScheduled = false;
-  private retryTimer: NodeJS.Timeout | undefined;
   private trimTimer: NodeJS.Timeout | undefined;
-  private retryMs = RETRY_MIN_MS;
   private overflowLogged = false;
   private error: string | undefined;
+  /** Causes already logged: one line per cause, however often it recurs. */
+  private readonly logged = new Set<string>();
 
   constructor(options: ToolEventTransportOptions) {
     this.endpoint = options.endpoint;
@@ -78,12 +75,17 @@ export class ToolEventTransport {
 
   /** True while a connection to Dynamo's PULL is established (handshake completed). */
   get connected(): boolean {
-    return this.connection?.ready === true;
+    return this.link?.connection?.ready === true;
   }
 
   /** Connections that completed the ZMTP handshake so far (a reconnect adds one). */
   get connections(): number {
-    return this.handshakes;
+    return this.link?.handshakes ?? 0;
+  }
+
+  /** Connections closed because of the peer: protocol error, oversized frame, unsent-byte cap, closed in the greeting. */
+  get peerFaults(): number {
+    return this.link?.faults ?? 0;
   }
 
   /** Last failure worth a log line (see ToolRelayStatus.lastError). */
@@ -125,10 +127,7 @@ export class ToolEventTransport {
    */
   flush(timeoutMs: number): Promise<boolean> {
     if (this.idle()) return Promise.resolve(true);
-    if (this.retryTimer !== undefined) {
-      clearTimeout(this.retryTimer);
-      this.retryTimer = undefined;
-    }
+    this.link?.hurry();
     this.schedule();
     return new Promise((resolve) => {
       // Kept referenced on purpose: a caller awaiting a flush gets the whole (bounded) wait.
@@ -146,15 +145,12 @@ export class ToolEventTransport {
   close(): void {
     if (this.state === "closed") return;
     this.state = "closed";
-    clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
     clearTimeout(this.trimTimer);
     this.counts.undelivered += this.queued() + this.inflight;
     this.discardQueued();
     this.batcher.trim(0);
     this.inflight = 0;
-    this.connection?.destroy();
-    this.connection = undefined;
+    this.link?.close();
     this.settle(false);
     const { enqueued, sent, dropped, errors, undelivered } = this.counts;
     if (enqueued + dropped === 0) return;
@@ -220,9 +216,10 @@ export class ToolEventTransport {
     this.turnScheduled = false;
     if (this.state === "idle") this.open();
     if (this.state !== "open") return;
-    const connection = this.connection;
+    const link = this.link!;
+    const connection = link.connection;
     if (connection === undefined) {
-      if (this.retryTimer === undefined && this.queued() > 0) this.connect();
+      if (!link.waiting && this.queued() > 0) this.connect(link);
       return;
     }
     // ZMQ_IMMEDIATE: nothing leaves the queue before the handshake has completed.
@@ -257,7 +254,21 @@ export class ToolEventTransport {
 
   private open(): void {
     try {
-      this.address = parseEndpoint(this.endpoint);
+      const address = parseEndpoint(this.endpoint);
+      this.link = new PushLink(address, {
+        ready: () => this.schedule(),
+        drain: () => {
+          this.blocked = false;
+          this.schedule();
+        },
+        closed: () => {
+          this.blocked = false;
+          // Reconnect only for queued events: an idle relay does not poll a Dynamo that went away.
+          return this.state === "open" && this.queued() > 0;
+        },
+        retry: () => this.schedule(),
+        fault: (error) => this.note(error),
+      });
       this.state = "open";
     } catch (error) {
       this.disable(error);
@@ -276,38 +287,13 @@ export class ToolEventTransport {
     if (this.idle()) this.settle(true);
   }
 
-  private connect(): void {
-    let connection: ZmtpPushConnection;
+  private connect(link: PushLink): void {
     try {
-      connection = new ZmtpPushConnection(this.address!, {
-        ready: () => {
-          if (this.connection !== connection) return;
-          this.handshakes++;
-          this.retryMs = RETRY_MIN_MS;
-          this.schedule();
-        },
-        drain: () => {
-          if (this.connection !== connection) return;
-          this.blocked = false;
-          this.schedule();
-        },
-        close: (error) => {
-          if (this.connection !== connection) return;
-          this.connection = undefined;
-          this.blocked = false;
-          // A peer that is not a usable PULL is worth a line; a refused or dropped connection is
-          // what "Dynamo not running" looks like, reported by the caller's flush, not here.
-          if (error instanceof ZmtpError) this.note(error);
-          // Reconnect only for queued events: an idle relay does not poll a Dynamo that went away.
-          if (this.state === "open" && this.queued() > 0) this.retryLater();
-        },
-      });
+      link.connect();
     } catch (error) {
       // node:net refused the address outright (it validates more than parseEndpoint does).
       this.disable(error);
-      return;
     }
-    this.connection = connection;
   }
 
   /** Write completion of one batch: in the kernel (sent), or lost with its connection (errors). */
@@ -325,15 +311,6 @@ export class ToolEventTransport {
     if (this.idle()) this.drained();
   }
 
-  private retryLater(): void {
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      this.schedule();
-    }, this.retryMs);
-    this.retryTimer.unref();
-    this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
-  }
-
   private settle(drained: boolean): void {
     for (const done of this.drainWaiters) done(drained);
   }
@@ -349,11 +326,12 @@ export class ToolEventTransport {
     }
   }
 
-  /** Records a failure; logs it once per distinct message. */
+  /** Records a failure (`lastError`); logs it the first time its cause (message) occurs. */
   private note(error: unknown): void {
     const message = messageOf(error);
-    if (message === this.error) return;
     this.error = message;
+    if (this.logged.has(message) || this.logged.size >= MAX_LOGGED_CAUSES) return;
+    this.logged.add(message);
     this.log.warn(`Dynamo tool-event relay to ${this.endpoint}: ${message}`);
   }
 }

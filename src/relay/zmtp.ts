@@ -1,20 +1,23 @@
 /**
- * One ZMTP 3.1 connection from a PUSH socket to a bound PULL (rfc.zeromq.org/spec/37, "37/ZMTP"),
- * on `node:net`: the greeting, the NULL security handshake with `Socket-Type: PUSH`, answering the
- * peer's heartbeat PINGs, and the frame header the relay's messages are written with. The caller
- * writes whole, already framed messages (`write`), many per buffer; this class never buffers them.
- * What a PULL may send us besides the handshake (heartbeats, future commands) is read and, except
- * PING and ERROR, ignored.
+ * ZMTP 3.1 as a PUSH connecting to a bound PULL speaks it (rfc.zeromq.org/spec/37, "37/ZMTP"), without
+ * sockets: the frame header the relay's messages are written with, the greeting and READY we send,
+ * the PONG answer, and `ZmtpReader`, which reads what the PULL sends (greeting, READY, heartbeats)
+ * with every frame size bounded and every byte copied a constant number of times. The socket's life
+ * (timeouts, caps on unsent bytes, reconnecting) is ./connection.ts; docs/relay.md has the design.
  */
 import { Buffer } from "node:buffer";
-import { connect, type NetConnectOpts, type Socket } from "node:net";
 import { writeUint64BE } from "./bytes.ts";
-import type { RelayAddress } from "./endpoint.ts";
 
 /** Frame flags (37/ZMTP "Framing"): more frames of this message follow / 8-byte size / command. */
 export const FLAG_MORE = 0x01;
 const FLAG_LONG = 0x02;
 const FLAG_COMMAND = 0x04;
+
+/**
+ * Largest frame the relay reads (37/ZMTP allows 2^63 - 1 bytes). Dynamo's PULL sends only the
+ * greeting, READY and PINGs, a few dozen bytes each; a bigger frame is a broken or hostile peer.
+ */
+export const MAX_INBOUND_FRAME_BYTES = 1024 * 1024;
 
 /** Writes a frame header (flags, then a 1-byte size or, from 256 bytes, LONG and an 8-byte big-endian size) at `pos`; returns where the body starts. */
 export function writeFrameHeader(buf: Buffer, pos: number, flags: number, size: number): number {
@@ -28,34 +31,19 @@ export function writeFrameHeader(buf: Buffer, pos: number, flags: number, size: 
   return pos + 9;
 }
 
-/** The peer is no usable ZMTP 3 PULL: bad greeting, other security mechanism, ERROR command, wrong socket type. */
+/** The peer is no usable ZMTP 3 PULL (bad greeting, other security mechanism, ERROR, wrong socket type) or broke a cap. */
 export class ZmtpError extends Error {
   override readonly name = "ZmtpError";
 }
 
-export interface ZmtpEvents {
-  /** Both READY commands are exchanged: messages may be written from now on. */
-  ready(): void;
-  /** The socket takes writes again after `write` returned false. */
-  drain(): void;
-  /** The connection is gone (called once, never after `destroy()`); `error` says why when known. */
-  close(error: Error | undefined): void;
-}
-
-const GREETING_BYTES = 64;
-/** Commands from a PULL are a few bytes; anything this large is not one we read. */
-const MAX_COMMAND_BYTES = 64 * 1024;
-/** Bytes the socket buffers before `write` returns false: a few of the relay's 64 KiB batches. */
-const WRITE_BUFFER_BYTES = 256 * 1024;
-/** libzmq's default handshake interval is 30 s; a relay waiting on a silent peer holds its events. */
-const HANDSHAKE_TIMEOUT_MS = 10_000;
+export const GREETING_BYTES = 64;
 
 /**
  * 37/ZMTP "Version Negotiation", second case: send the whole 64-byte greeting at once (signature
  * %xFF, 8 padding bytes, %x7F; version 3.1; mechanism "NULL" zero-padded to 20 bytes; as-server 0,
  * which NULL requires of both peers; 31 bytes of filler).
  */
-const GREETING = (() => {
+export const GREETING = (() => {
   const greeting = Buffer.alloc(GREETING_BYTES);
   greeting[0] = 0xff;
   greeting[9] = 0x7f;
@@ -66,114 +54,83 @@ const GREETING = (() => {
 })();
 
 /** 37/ZMTP "The NULL Security Mechanism": READY with one property, `Socket-Type` = `PUSH`. */
-const READY = command("READY", property("Socket-Type", "PUSH"));
+export const READY = command("READY", property("Socket-Type", "PUSH"));
 
-export class ZmtpPushConnection {
-  private readonly socket: Socket;
-  private readonly events: ZmtpEvents;
-  private phase: "greeting" | "handshake" | "ready" | "closed" = "greeting";
-  /** Received bytes not parsed yet (an incomplete greeting or frame). */
-  private inbox: Buffer | undefined;
-  /** Bytes of an ignored frame still to be discarded. */
+/** 37/ZMTP "Connection Heartbeating": PONG echoes the PING's context. */
+export function pong(context: Uint8Array): Buffer {
+  return command("PONG", context);
+}
+
+/** What the PULL's side of the conversation asks of the connection. */
+export interface ZmtpInbound {
+  /** The peer's greeting is complete and names NULL: our READY goes out now. */
+  greeted(): void;
+  /** The peer's READY arrived and names no socket type other than PULL: the handshake is done. */
+  ready(): void;
+  /** A heartbeat: TTL in ms (0 = none) and context (at most 16 bytes, valid only during the call). */
+  ping(ttlMs: number, context: Buffer): void;
+}
+
+/**
+ * Parses the byte stream from the PULL. Received chunks are kept as they came and concatenated once,
+ * when the greeting or frame they belong to is complete: a frame dripped one byte per read costs
+ * linear work, not one copy of everything so far per read. Message frames (a PULL sends none) are
+ * skipped without being kept. Throws a ZmtpError for anything that makes the peer unusable.
+ */
+export class ZmtpReader {
+  private readonly inbound: ZmtpInbound;
+  private phase: "greeting" | "handshake" | "ready" = "greeting";
+  /** Received bytes not parsed yet (an incomplete greeting or frame), as received. */
+  private readonly chunks: Buffer[] = [];
+  private buffered = 0;
+  /** Bytes `chunks` must hold before parsing can make progress. */
+  private need = 1;
+  /** Bytes of an ignored message frame still to be discarded. */
   private skip = 0;
-  private tcpConnected = false;
-  private handshakeTimer: NodeJS.Timeout | undefined;
-  private ttlTimer: NodeJS.Timeout | undefined;
 
-  constructor(address: RelayAddress, events: ZmtpEvents, handshakeTimeoutMs = HANDSHAKE_TIMEOUT_MS) {
-    this.events = events;
-    // No Nagle: a lone event must not wait for the ACK of the previous write (libzmq sets
-    // TCP_NODELAY too). Keepalive, as Dynamo's own sockets do, notices a vanished host.
-    // The high-water mark lets a few 64 KiB batches queue before `write` asks us to wait.
-    // (`writableHighWaterMark` reaches the socket's stream; @types/node does not list it for connect.)
-    const options: NetConnectOpts & { writableHighWaterMark: number } = {
-      ...address,
-      noDelay: true,
-      keepAlive: true,
-      writableHighWaterMark: WRITE_BUFFER_BYTES,
-    };
-    this.socket = connect(options);
-    // Never what keeps the process alive: the relay is best effort.
-    this.socket.unref();
-    this.socket.on("connect", () => {
-      this.tcpConnected = true;
-      this.socket.write(GREETING);
-    });
-    this.socket.on("data", (chunk: Buffer) => this.receive(chunk));
-    this.socket.on("drain", () => {
-      if (this.phase === "ready") this.events.drain();
-    });
-    // A PULL never half-closes: its FIN means it is going away, so are our unsent bytes.
-    this.socket.on("end", () => this.finish(new Error("connection closed by peer")));
-    this.socket.on("error", (error) => this.finish(error));
-    this.socket.on("close", () => this.finish(new Error("connection closed")));
-    this.handshakeTimer = setTimeout(() => {
-      this.finish(
-        this.tcpConnected
-          ? new ZmtpError(`no ZMTP 3 handshake from the peer within ${handshakeTimeoutMs} ms`)
-          : new Error(`connect timed out after ${handshakeTimeoutMs} ms`),
-      );
-    }, handshakeTimeoutMs);
-    this.handshakeTimer.unref();
+  constructor(inbound: ZmtpInbound) {
+    this.inbound = inbound;
   }
 
-  /** True once the handshake completed, until the connection closes. */
-  get ready(): boolean {
-    return this.phase === "ready";
+  /** Some of the peer's greeting has arrived, not all of it. */
+  get inGreeting(): boolean {
+    return this.phase === "greeting" && this.buffered > 0;
   }
 
-  /** Writes framed messages (whole messages only); `false` when the caller should wait for `drain`. */
-  write(data: Buffer, done: (error?: Error | null) => void): boolean {
-    return this.socket.write(data, done);
-  }
-
-  /** Closes at once (linger 0); no event follows. Pending writes complete with an error. */
-  destroy(): void {
-    if (this.phase === "closed") return;
-    this.phase = "closed";
-    clearTimeout(this.handshakeTimer);
-    clearTimeout(this.ttlTimer);
-    this.ttlTimer = undefined;
-    this.inbox = undefined;
-    this.socket.destroy();
-  }
-
-  /** Closes and reports it (once). */
-  private finish(error: Error | undefined): void {
-    if (this.phase === "closed") return;
-    this.destroy();
-    this.events.close(error);
-  }
-
-  private receive(chunk: Buffer): void {
-    // 37/ZMTP "Connection Heartbeating": any traffic is a sign of life.
-    this.ttlTimer?.refresh();
+  push(chunk: Buffer): void {
     if (this.skip > 0) {
       const skipped = Math.min(this.skip, chunk.length);
       this.skip -= skipped;
       if (skipped === chunk.length) return;
       chunk = chunk.subarray(skipped);
     }
-    const input = this.inbox === undefined ? chunk : Buffer.concat([this.inbox, chunk]);
-    this.inbox = undefined;
-    try {
-      const used = this.phase === "greeting" ? this.greeting(input) : 0;
-      const parsed = this.phase === "greeting" ? used : this.frames(input, used);
-      if (parsed < input.length && this.phase !== "closed") this.inbox = Buffer.from(input.subarray(parsed));
-    } catch (error) {
-      this.finish(error as Error);
-    }
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    if (this.buffered < this.need) return;
+    const input = this.chunks.length === 1 ? chunk : Buffer.concat(this.chunks, this.buffered);
+    this.chunks.length = 0;
+    this.buffered = 0;
+    const used = this.phase === "greeting" ? this.greeting(input) : this.frames(input, 0);
+    if (used === input.length) return;
+    // A view, not a copy: it is copied once more, into the concatenation that completes its frame.
+    const rest = used === 0 ? input : input.subarray(used);
+    this.chunks.push(rest);
+    this.buffered = rest.length;
   }
 
-  /** Checks the peer's greeting as far as it has arrived; returns the bytes used (64 once complete). */
+  /** Checks the greeting as far as it has arrived; returns the bytes used (0 until it is complete). */
   private greeting(input: Buffer): number {
     // 37/ZMTP "Backwards Interoperability": a first octet other than %xFF, or a tenth octet with
     // bit 0 clear, is ZMTP 1.0 (or no ZeroMQ at all); a major version below 3 is ZMTP 2.x. We
-    // speak 3.x only (without downgrading), so say which case it is and close.
-    if (input.length >= 1 && input[0] !== 0xff) throw new ZmtpError("peer is not a ZeroMQ socket (invalid ZMTP greeting)");
+    // speak 3.x only (without downgrading), so say which case it is and close. Checked at octets
+    // 1, 10 and 11, then the whole greeting at 64.
+    if (input[0] !== 0xff) throw new ZmtpError("peer is not a ZeroMQ socket (invalid ZMTP greeting)");
     if (input.length >= 10 && (input[9]! & 0x01) === 0) throw new ZmtpError("peer speaks ZMTP 1.0; the relay needs ZMTP 3");
     if (input.length >= 11 && input[10]! < 3) throw new ZmtpError(`peer speaks ZMTP 2.0 or older (version byte ${input[10]}); the relay needs ZMTP 3`);
-    if (input.length < GREETING_BYTES) return 0;
+    if (input.length < GREETING_BYTES) {
+      this.need = input.length < 10 ? 10 : input.length < 11 ? 11 : GREETING_BYTES;
+      return 0;
+    }
     // 37/ZMTP "Authentication and Confidentiality": a mechanism that does not exactly match ours
     // MUST close the connection.
     const mechanism = input.subarray(12, 32);
@@ -183,22 +140,29 @@ export class ZmtpPushConnection {
     }
     // NULL: the connecting peer (client) sends READY, then waits for the server's READY.
     this.phase = "handshake";
-    this.socket.write(READY);
-    return GREETING_BYTES;
+    this.inbound.greeted();
+    return this.frames(input, GREETING_BYTES);
   }
 
   /** Parses whole frames from `at`; returns the offset of the first byte not parsed. */
   private frames(input: Buffer, at: number): number {
-    while (at < input.length && this.phase !== "closed") {
+    this.need = 1;
+    while (at < input.length) {
       const flags = input[at]!;
       const long = (flags & FLAG_LONG) !== 0;
       const header = long ? 9 : 2;
-      if (input.length - at < header) break;
-      const size = long ? Number(input.readBigUInt64BE(at + 1)) : input[at + 1]!;
-      const isCommand = (flags & FLAG_COMMAND) !== 0;
-      if (!isCommand || size > MAX_COMMAND_BYTES) {
+      if (input.length - at < header) {
+        this.need = header;
+        break;
+      }
+      // An 8-byte size above 2^32 is over the cap anyway: no BigInt needed.
+      const size = !long ? input[at + 1]! : input.readUInt32BE(at + 1) !== 0 ? Infinity : input.readUInt32BE(at + 5);
+      if (size > MAX_INBOUND_FRAME_BYTES) {
+        throw new ZmtpError(`peer sent a frame over the relay's ${MAX_INBOUND_FRAME_BYTES / 1024 / 1024} MiB limit for inbound frames`);
+      }
+      if ((flags & FLAG_COMMAND) === 0) {
         // A PULL sends no messages; before READY anything but a command is a protocol error.
-        if (this.phase !== "ready") throw new ZmtpError(`unexpected ${isCommand ? "oversized command" : "message"} frame during the ZMTP handshake`);
+        if (this.phase !== "ready") throw new ZmtpError("unexpected message frame during the ZMTP handshake");
         const available = input.length - at - header;
         if (size > available) {
           this.skip = size - available;
@@ -207,7 +171,10 @@ export class ZmtpPushConnection {
         at += header + size;
         continue;
       }
-      if (input.length - at - header < size) break;
+      if (input.length - at - header < size) {
+        this.need = header + size;
+        break;
+      }
       this.command(input.subarray(at + header, at + header + size));
       at += header + size;
     }
@@ -226,52 +193,33 @@ export class ZmtpPushConnection {
       throw new ZmtpError(`peer refused the connection (ZMTP ERROR: ${printable(reason) || "no reason"})`);
     }
     if (this.phase === "handshake") {
-      if (name === "READY") this.peerReady(data);
+      if (name !== "READY") return;
+      checkPeerMetadata(data);
+      this.phase = "ready";
+      this.inbound.ready();
       return;
     }
-    if (name === "PING") this.ping(data);
+    // 37/ZMTP "Connection Heartbeating": PING = 2-byte TTL (tenths of a second) + up to 16 bytes of context.
+    if (name === "PING" && data.length >= 2) this.inbound.ping(data.readUInt16BE(0) * 100, data.subarray(2, 18));
   }
+}
 
-  /** The PULL's READY: its metadata must not name another socket type than PULL (37/ZMTP "The Socket-Type Property"). */
-  private peerReady(metadata: Buffer): void {
-    let at = 0;
-    while (at < metadata.length) {
-      const nameSize = metadata[at]!;
-      if (nameSize === 0 || at + 1 + nameSize + 4 > metadata.length) throw new ZmtpError("malformed READY metadata from peer");
-      const name = metadata.toString("latin1", at + 1, at + 1 + nameSize);
-      const valueSize = metadata.readUInt32BE(at + 1 + nameSize);
-      const value = at + 1 + nameSize + 4;
-      if (value + valueSize > metadata.length) throw new ZmtpError("malformed READY metadata from peer");
-      // Metadata names are case-insensitive (37/ZMTP "Connection Metadata").
-      if (name.toLowerCase() === "socket-type") {
-        const type = metadata.toString("latin1", value, value + valueSize);
-        if (type.toUpperCase() !== "PULL") {
-          throw new ZmtpError(`peer is a ${printable(type)} socket; the relay's PUSH needs Dynamo's PULL`);
-        }
-      }
-      at = value + valueSize;
+/** The PULL's READY metadata must not name another socket type than PULL (37/ZMTP "The Socket-Type Property"). */
+function checkPeerMetadata(metadata: Buffer): void {
+  let at = 0;
+  while (at < metadata.length) {
+    const nameSize = metadata[at]!;
+    if (nameSize === 0 || at + 1 + nameSize + 4 > metadata.length) throw new ZmtpError("malformed READY metadata from peer");
+    const name = metadata.toString("latin1", at + 1, at + 1 + nameSize);
+    const valueSize = metadata.readUInt32BE(at + 1 + nameSize);
+    const value = at + 1 + nameSize + 4;
+    if (value + valueSize > metadata.length) throw new ZmtpError("malformed READY metadata from peer");
+    // Metadata names are case-insensitive (37/ZMTP "Connection Metadata").
+    if (name.toLowerCase() === "socket-type") {
+      const type = metadata.toString("latin1", value, value + valueSize);
+      if (type.toUpperCase() !== "PULL") throw new ZmtpError(`peer is a ${printable(type)} socket; the relay's PUSH needs Dynamo's PULL`);
     }
-    clearTimeout(this.handshakeTimer);
-    this.handshakeTimer = undefined;
-    this.phase = "ready";
-    this.events.ready();
-  }
-
-  /**
-   * 37/ZMTP "Connection Heartbeating": PING = 2-byte TTL (tenths of a second) + up to 16 bytes of
-   * context; we MUST answer PONG echoing the context. Dynamo's PULL pings every 5 s and drops a
-   * peer it has not heard from for 15 s (ai-dynamo/dynamo lib/llm/src/utils/zmq.rs). A non-zero TTL
-   * also tells us to consider the connection dead after that long without traffic from the peer.
-   */
-  private ping(data: Buffer): void {
-    if (data.length < 2) return;
-    const context = data.subarray(2, 18);
-    this.socket.write(command("PONG", context));
-    const ttlMs = data.readUInt16BE(0) * 100;
-    if (ttlMs === 0) return;
-    clearTimeout(this.ttlTimer);
-    this.ttlTimer = setTimeout(() => this.finish(new Error(`no traffic from the peer within its heartbeat TTL (${ttlMs} ms)`)), ttlMs);
-    this.ttlTimer.unref();
+    at = value + valueSize;
   }
 }
 

@@ -4,7 +4,8 @@
 import { Buffer } from "node:buffer";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseEndpoint } from "../../src/relay/endpoint.ts";
-import { writeFrameHeader, ZmtpError, ZmtpPushConnection, type ZmtpEvents } from "../../src/relay/zmtp.ts";
+import { ZmtpPushConnection, type ZmtpEvents } from "../../src/relay/connection.ts";
+import { writeFrameHeader, ZmtpError } from "../../src/relay/zmtp.ts";
 import { behavesAsPull, command, greeting, ping, rawPeer, ready, waitFor, type ClientStream, type RawPeer } from "./zmtp-peer.ts";
 
 const cleanup: Array<() => unknown> = [];
@@ -26,7 +27,7 @@ function open(endpoint: string, handshakeTimeoutMs?: number) {
     drain: () => seen.drain++,
     close: (error) => seen.closed.push(error),
   };
-  const connection = new ZmtpPushConnection(parseEndpoint(endpoint), events, handshakeTimeoutMs);
+  const connection = new ZmtpPushConnection(parseEndpoint(endpoint), events, { handshakeTimeoutMs });
   cleanup.push(() => connection.destroy());
   return { connection, seen };
 }
