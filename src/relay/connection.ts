@@ -106,11 +106,16 @@ export class ZmtpPushConnection {
 
   /**
    * Writes framed messages (whole messages only); `false` when the caller should wait for `drain`.
-   * Past the cap on unsent bytes the connection is dropped (after this call returns, so the caller
-   * never sees a close in the middle of a write); `done` then reports the error.
+   * On top of more unsent bytes than the cap nothing is written: the connection is dropped (after
+   * this call returns, so the caller never sees a close in the middle of a write) and `done` gets
+   * the error.
    */
   write(data: Buffer, done: (error?: Error | null) => void): boolean {
-    this.checkUnsent();
+    const refused = this.overCap();
+    if (refused !== undefined) {
+      process.nextTick(done, refused);
+      return false;
+    }
     return this.socket.write(data, done);
   }
 
@@ -139,11 +144,13 @@ export class ZmtpPushConnection {
   /**
    * Whatever we write on top of this many unsent bytes would only pile up: the pump waits for
    * `drain` and sends at most one PONG at a time, so only a peer that stopped reading gets here.
+   * Returns the error the connection is being dropped with, if it is.
    */
-  private checkUnsent(): void {
-    if (this.socket.writableLength <= this.maxUnsentBytes || this.phase === "closed") return;
+  private overCap(): Error | undefined {
+    if (this.phase === "closed" || this.socket.writableLength <= this.maxUnsentBytes) return undefined;
     const error = new ZmtpError(`peer is not reading: over ${this.maxUnsentBytes} bytes unsent, connection dropped`);
     process.nextTick(() => this.finish(error));
+    return error;
   }
 
   private receive(chunk: Buffer): void {
@@ -176,8 +183,7 @@ export class ZmtpPushConnection {
     if (this.phase === "closed") return;
     if (!this.pongPending) {
       this.pongPending = true;
-      this.checkUnsent();
-      this.socket.write(pong(context), () => (this.pongPending = false));
+      if (this.overCap() === undefined) this.socket.write(pong(context), () => (this.pongPending = false));
     }
     // Unchanged TTL: `receive` already restarted the timer for this traffic.
     if (ttlMs === 0 || ttlMs === this.ttlMs) return;

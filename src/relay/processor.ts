@@ -50,6 +50,7 @@ export class DynamoToolRelayProcessor implements SpanProcessor {
       connected: transport.connected,
       ...transport.counters(),
       skipped: this.skipped,
+      peerFaults: transport.peerFaults,
       ...(transport.lastError === undefined ? {} : { lastError: transport.lastError }),
     };
   }

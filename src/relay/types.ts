@@ -50,6 +50,8 @@ export interface ToolRelayStatus extends RelayCounters {
   connected: boolean;
   /** Tool spans that produced no record (no tool-call id or session/trajectory ids). */
   skipped: number;
+  /** Connections closed because of the peer: not a usable ZMTP 3 PULL (e.g. closed during the greeting: CURVE/PLAIN), an inbound frame over 1 MiB, more than 4 MiB unsent to a peer that stopped reading (docs/relay.md). */
+  peerFaults: number;
   /** Last failure worth a log line (unusable endpoint, peer that is not a ZMTP 3 PULL, encode or write error), if any. */
   lastError?: string;
 }

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { decode, Encoder } from "@msgpack/msgpack";
 import { afterEach, describe, expect, it } from "vitest";
-import { Pull } from "zeromq";
+import { curveKeyPair, Pull } from "zeromq";
+import { CLOSED_IN_GREETING } from "../../src/relay/connection.ts";
 import { ToolEventTransport } from "../../src/relay/transport.ts";
 import type { RelayCounters, RequestTraceToolRecord, ToolEventRecord, ToolEventTransportOptions } from "../../src/relay/types.ts";
 import { behavesAsPull, rawPeer, waitFor } from "./zmtp-peer.ts";
@@ -279,6 +280,23 @@ describe("ToolEventTransport", () => {
     expect(relay.connected).toBe(false);
     relay.close();
     expect(relay.counters()).toMatchObject({ pending: 0, undelivered: 5 });
+  });
+
+  it("names a libzmq PULL that requires CURVE in one log line, however many reconnects it refuses", async () => {
+    // libzmq sends its signature, reads our NULL greeting and hangs up before naming its mechanism.
+    const pull = await pullOn("tcp://127.0.0.1:0", { curveServer: true, curveSecretKey: curveKeyPair().secretKey });
+    let accepted = 0;
+    pull.events.on("accept", () => accepted++);
+    const { lines, log } = recordingLog();
+    const relay = transport({ endpoint: pull.lastEndpoint!, log });
+    for (let i = 0; i < 3; i++) relay.send(record(`c${i}`));
+    await waitFor(() => accepted >= 4 && relay.peerFaults >= 4, 5000, "reconnect attempts");
+    expect(lines).toEqual([{ level: "warn", message: `Dynamo tool-event relay to ${pull.lastEndpoint}: ${CLOSED_IN_GREETING}` }]);
+    expect(CLOSED_IN_GREETING).toMatch(/^peer closed during the ZMTP greeting — security mechanism\?/);
+    expect(relay.lastError).toBe(CLOSED_IN_GREETING);
+    expect(relay.connected).toBe(false);
+    expect(relay.connections).toBe(0);
+    expect(relay.counters()).toEqual<RelayCounters>({ enqueued: 3, sent: 0, dropped: 0, errors: 0, pending: 3, undelivered: 0 });
   });
 
   it("turns a bad endpoint into one warning and a counting no-op", async () => {

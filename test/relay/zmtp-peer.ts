@@ -145,3 +145,39 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 5_000, what 
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+/** A command frame of any size (the LONG form from 256 bytes), as `command` builds short ones. */
+export function longCommand(name: string, data: Uint8Array): Buffer {
+  const size = 1 + name.length + data.length;
+  const header = size < 0x100 ? Buffer.from([0x04, size]) : Buffer.alloc(9);
+  if (size >= 0x100) {
+    header[0] = 0x06;
+    header.writeBigUInt64BE(BigInt(size), 1);
+  }
+  return Buffer.concat([header, Buffer.from([name.length]), Buffer.from(name, "latin1"), data]);
+}
+
+/** Hostile peer: completes the handshake, stops reading, and floods `count` PINGs (`done` once all are in the kernel). */
+export function floodPings(client: ClientStream, count: number, done: () => void): void {
+  client.socket.write(greeting());
+  void waitFor(() => client.commands("READY").length > 0).then(() => {
+    client.socket.write(ready("PULL"));
+    client.socket.pause();
+    const one = ping(0, "flood-context-16");
+    const all = Buffer.alloc(one.length * count);
+    for (let i = 0; i < count; i++) one.copy(all, i * one.length);
+    client.socket.write(all, done);
+  });
+}
+
+/** Broken peer: after the handshake, sends `bytes` in `piece`-byte writes, one per `gapMs` (many small reads at the other end). */
+export function drip(client: ClientStream, bytes: Buffer, piece: number, gapMs = 1): void {
+  client.socket.write(greeting());
+  void waitFor(() => client.commands("READY").length > 0).then(async () => {
+    client.socket.write(ready("PULL"));
+    for (let at = 0; at < bytes.length && !client.socket.destroyed; at += piece) {
+      client.socket.write(bytes.subarray(at, at + piece));
+      await new Promise((resolve) => setTimeout(resolve, gapMs));
+    }
+  });
+}

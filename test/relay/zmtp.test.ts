@@ -1,36 +1,13 @@
-// The ZMTP 3.1 connection at the byte level (rfc.zeromq.org/spec/37), against scripted raw peers:
-// what we send, what we accept, and what makes us close. Interop with a real libzmq PULL is in
-// transport.test.ts.
+// ZMTP 3.1 without sockets (rfc.zeromq.org/spec/37): the frame header we write, and the reader of
+// what a PULL sends, fed chunk by chunk. The connection over real sockets is connection.test.ts.
 import { Buffer } from "node:buffer";
-import { afterEach, describe, expect, it } from "vitest";
-import { parseEndpoint } from "../../src/relay/endpoint.ts";
-import { ZmtpPushConnection, type ZmtpEvents } from "../../src/relay/connection.ts";
-import { writeFrameHeader, ZmtpError } from "../../src/relay/zmtp.ts";
-import { behavesAsPull, command, greeting, ping, rawPeer, ready, waitFor, type ClientStream, type RawPeer } from "./zmtp-peer.ts";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { MAX_INBOUND_FRAME_BYTES, writeFrameHeader, ZmtpError, ZmtpReader } from "../../src/relay/zmtp.ts";
+import { command, greeting, longCommand, ping, ready } from "./zmtp-peer.ts";
 
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
+afterEach(() => {
+  vi.restoreAllMocks();
 });
-
-async function peer(onClient: (client: ClientStream) => void): Promise<RawPeer> {
-  const p = await rawPeer(onClient);
-  cleanup.push(() => p.close());
-  return p;
-}
-
-/** Connects and records what the connection reports. */
-function open(endpoint: string, handshakeTimeoutMs?: number) {
-  const seen = { ready: 0, drain: 0, closed: [] as (Error | undefined)[] };
-  const events: ZmtpEvents = {
-    ready: () => seen.ready++,
-    drain: () => seen.drain++,
-    close: (error) => seen.closed.push(error),
-  };
-  const connection = new ZmtpPushConnection(parseEndpoint(endpoint), events, { handshakeTimeoutMs });
-  cleanup.push(() => connection.destroy());
-  return { connection, seen };
-}
 
 describe("writeFrameHeader", () => {
   it("uses the 1-byte size up to 255 and LONG with an 8-byte big-endian size from 256", () => {
@@ -44,129 +21,76 @@ describe("writeFrameHeader", () => {
   });
 });
 
-describe("ZmtpPushConnection", () => {
-  it("greets as ZMTP 3.1 NULL, sends READY Socket-Type=PUSH after the peer's greeting, and is ready on the peer's READY", async () => {
-    const p = await peer((client) => behavesAsPull(client));
-    const { connection, seen } = open(p.endpoint);
-    await waitFor(() => seen.ready === 1, 5_000, "ready");
-    expect(connection.ready).toBe(true);
-    const client = p.clients[0]!;
-    // signature %xFF 8×padding %x7F, version 3.1, "NULL" padded to 20, as-server 0, 31 zero bytes.
-    expect(client.greeting!.toString("hex")).toBe(greeting().toString("hex"));
-    expect(client.frames[0]).toEqual({ flags: 0x04, body: ready("PUSH").subarray(2) });
-    expect(seen.closed).toEqual([]);
+/** A reader that records what it reports. */
+function reader() {
+  const seen = { greeted: 0, ready: 0, pings: [] as { ttlMs: number; context: string }[] };
+  const r = new ZmtpReader({
+    greeted: () => seen.greeted++,
+    ready: () => seen.ready++,
+    ping: (ttlMs, context) => seen.pings.push({ ttlMs, context: context.toString("latin1") }),
+  });
+  return { r, seen };
+}
+
+describe("ZmtpReader", () => {
+  it("reads a greeting, READY and a 64 KiB PING arriving one byte per read with linear copying", () => {
+    const data = Buffer.alloc(64 * 1024 - 5, 0x2e);
+    data.writeUInt16BE(30, 0);
+    data.write("0123456789abcdef", 2, "latin1");
+    const big = longCommand("PING", data);
+    const stream = Buffer.concat([greeting(), ready("PULL"), big, ping(0, "after")]);
+    const { r, seen } = reader();
+    const concat = vi.spyOn(Buffer, "concat");
+    for (let at = 0; at < stream.length; at++) r.push(stream.subarray(at, at + 1));
+    expect(seen).toEqual({ greeted: 1, ready: 1, pings: [{ ttlMs: 3000, context: "0123456789abcdef" }, { ttlMs: 0, context: "after" }] });
+    // One concatenation per step that completes (greeting checkpoints, frame headers, frames), not per byte:
+    // the 64 KiB frame is copied once, not 65,544 times with everything before it.
+    const copied = concat.mock.results.reduce((sum, result) => sum + (result.value as Buffer).length, 0);
+    expect(concat.mock.calls.length).toBeLessThanOrEqual(12);
+    expect(copied).toBeLessThan(big.length + 1024);
   });
 
-  it("answers PING with PONG echoing the context, and keeps parsing in step after frames it ignores", async () => {
-    let pongs = 0;
-    const p = await peer((client) => {
-      behavesAsPull(client);
-      const script = async () => {
-        await waitFor(() => client.commands("READY").length === 1);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        // Things a PULL may send that we ignore: an unknown command, a SUBSCRIBE, a READY again,
-        // and a 3-frame message whose 100 kB body arrives in pieces.
-        client.socket.write(command("HELLO", Buffer.from("x")));
-        client.socket.write(command("SUBSCRIBE", Buffer.from("topic")));
-        client.socket.write(ready("PULL"));
-        const big = Buffer.alloc(100_000, 0x61);
-        const header = Buffer.alloc(9);
-        writeFrameHeader(header, 0, 0x00, big.length);
-        client.socket.write(Buffer.concat([Buffer.from([0x01, 1, 0x61, 0x01, 0])])); // two small MORE frames
-        client.socket.write(header);
-        for (let at = 0; at < big.length; at += 30_000) client.socket.write(big.subarray(at, at + 30_000));
-        client.socket.write(ping(0, "ctx-1"));
-        await waitFor(() => client.commands("PONG").length === 1);
-        pongs++;
-        // A PING split across reads, with the longest context allowed (16 bytes).
-        const second = ping(0, "0123456789abcdef");
-        client.socket.write(second.subarray(0, 5));
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        client.socket.write(second.subarray(5));
-        await waitFor(() => client.commands("PONG").length === 2);
-        pongs++;
-      };
-      void script();
-    });
-    const { connection, seen } = open(p.endpoint);
-    await waitFor(() => pongs === 2, 5_000, "two PONGs");
-    const client = p.clients[0]!;
-    expect(client.commands("PONG").map((data) => data.toString("latin1"))).toEqual(["ctx-1", "0123456789abcdef"]);
-    // PONG = command-size %d4 "PONG" ping-context
-    expect(client.frames.filter((f) => f.flags === 0x04).at(-1)!.body.toString("latin1")).toBe("\x04PONG0123456789abcdef");
-    expect(connection.ready).toBe(true);
-    expect(seen.closed).toEqual([]);
+  it("skips message frames (streamed, not kept) once ready, and keeps parsing in step", () => {
+    const { r, seen } = reader();
+    r.push(Buffer.concat([greeting(), ready("PULL")]));
+    const body = Buffer.alloc(500_000, 0x61);
+    const header = Buffer.alloc(9);
+    writeFrameHeader(header, 0, 0x00, body.length);
+    const after = [command("SUBSCRIBE", Buffer.from("x")), ping(0, "ctx")];
+    const concat = vi.spyOn(Buffer, "concat");
+    r.push(header);
+    for (let at = 0; at < body.length; at += 1000) r.push(body.subarray(at, at + 1000));
+    for (const frame of after) r.push(frame);
+    expect(seen.pings).toEqual([{ ttlMs: 0, context: "ctx" }]);
+    expect(concat).not.toHaveBeenCalled();
   });
 
-  it("honours a PING's TTL: no traffic from the peer for that long closes the connection", async () => {
-    const p = await peer((client) => {
-      behavesAsPull(client);
-      void waitFor(() => client.commands("READY").length === 1).then(() => client.socket.write(ping(2, ""))); // 200 ms
-    });
-    const { seen } = open(p.endpoint);
-    await waitFor(() => seen.ready === 1);
-    const readyAt = Date.now();
-    await waitFor(() => seen.closed.length === 1, 3_000, "close after TTL");
-    expect(Date.now() - readyAt).toBeGreaterThanOrEqual(150);
-    expect(seen.closed[0]!.message).toMatch(/heartbeat TTL \(200 ms\)/);
-    expect(seen.closed[0]).not.toBeInstanceOf(ZmtpError);
+  it.each([
+    ["a command", 0x06, MAX_INBOUND_FRAME_BYTES + 1],
+    ["a message", 0x02, MAX_INBOUND_FRAME_BYTES + 1],
+    ["a 2^40-byte frame", 0x02, 2 ** 40],
+  ])("refuses %s over the inbound frame limit from its header alone", (_, flags, size) => {
+    const { r } = reader();
+    r.push(Buffer.concat([greeting(), ready("PULL")]));
+    const header = Buffer.alloc(9);
+    writeFrameHeader(header, 0, flags & ~0x02, size);
+    expect(() => r.push(header)).toThrow(ZmtpError);
+    expect(() => reader().r.push(Buffer.concat([greeting(), ready("PULL"), header]))).toThrow(/over the relay's 1 MiB limit for inbound frames/);
   });
 
-  const refusals: [string, (client: ClientStream) => void, RegExp][] = [
-    ["garbage instead of a greeting", (c) => c.socket.write("HTTP/1.1 400 Bad Request\r\n\r\n"), /not a ZeroMQ socket/],
-    ["a ZMTP 1.0 greeting", (c) => c.socket.write(Buffer.from([0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7e])), /ZMTP 1\.0/],
-    ["a ZMTP 2.0 greeting", (c) => c.socket.write(Buffer.concat([greeting().subarray(0, 10), Buffer.from([1, 7])])), /ZMTP 2\.0 or older/],
-    ["another security mechanism", (c) => c.socket.write(greeting({ mechanism: "CURVE" })), /mechanism mismatch: peer uses CURVE/],
-    ["an ERROR command", (c) => c.socket.write(Buffer.concat([greeting(), command("ERROR", Buffer.from("\x07go away"))])), /ERROR: go away/],
-    ["a PUB socket", (c) => behavesAsPull(c, "PUB"), /peer is a PUB socket/],
-    ["a message before READY", (c) => c.socket.write(Buffer.concat([greeting(), Buffer.from([0x00, 1, 0x61])])), /message frame during the ZMTP handshake/],
-    ["malformed READY metadata", (c) => c.socket.write(Buffer.concat([greeting(), command("READY", Buffer.from([11, 0x41]))])), /malformed READY/],
-  ];
-  it.each(refusals)("closes with a ZmtpError on %s", async (_, script, message) => {
-    const p = await peer(script);
-    const { connection, seen } = open(p.endpoint);
-    await waitFor(() => seen.closed.length === 1, 5_000, "close");
-    expect(seen.closed[0]).toBeInstanceOf(ZmtpError);
-    expect(seen.closed[0]!.message).toMatch(message);
-    expect(seen.ready).toBe(0);
-    expect(connection.ready).toBe(false);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(seen.closed).toHaveLength(1);
+  it("accepts a command of exactly the limit", () => {
+    const { r, seen } = reader();
+    const data = Buffer.alloc(MAX_INBOUND_FRAME_BYTES - 5);
+    r.push(Buffer.concat([greeting(), ready("PULL"), longCommand("PING", data)]));
+    expect(seen.pings).toEqual([{ ttlMs: 0, context: "\0".repeat(16) }]);
   });
 
-  it("gives up on a peer that accepts but never completes the handshake", async () => {
-    const p = await peer(() => {});
-    const { seen } = open(p.endpoint, 200);
-    await waitFor(() => seen.closed.length === 1, 3_000);
-    expect(seen.closed[0]).toBeInstanceOf(ZmtpError);
-    expect(seen.closed[0]!.message).toMatch(/no ZMTP 3 handshake from the peer within 200 ms/);
-  });
-
-  it("reports a refused connection as a plain error (nobody listening is not a protocol failure)", async () => {
-    const p = await peer(() => {});
-    const endpoint = p.endpoint;
-    await p.close();
-    cleanup.pop();
-    const { seen } = open(endpoint);
-    await waitFor(() => seen.closed.length === 1);
-    expect(seen.closed[0]).not.toBeInstanceOf(ZmtpError);
-    expect((seen.closed[0] as NodeJS.ErrnoException).code).toBe("ECONNREFUSED");
-  });
-
-  it("reports the peer going away, and never reports after destroy()", async () => {
-    const p = await peer((client) => behavesAsPull(client));
-    const first = open(p.endpoint);
-    await waitFor(() => first.seen.ready === 1);
-    p.clients[0]!.socket.end();
-    await waitFor(() => first.seen.closed.length === 1);
-    expect(first.seen.closed[0]!.message).toMatch(/closed by peer/);
-
-    const second = open(p.endpoint);
-    await waitFor(() => second.seen.ready === 1);
-    second.connection.destroy();
-    p.clients[1]!.socket.end();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(second.seen.closed).toEqual([]);
-    expect(second.connection.ready).toBe(false);
+  it("reports the greeting as started once its first byte arrived, until it is complete", () => {
+    const { r } = reader();
+    expect(r.inGreeting).toBe(false);
+    r.push(greeting().subarray(0, 10));
+    expect(r.inGreeting).toBe(true);
+    r.push(greeting().subarray(10));
+    expect(r.inGreeting).toBe(false);
   });
 });
