@@ -1,12 +1,11 @@
 /**
  * The ZeroMQ side of the relay (dynamo-wire §8): a PUSH connected to Dynamo's bound PULL, spoken
- * directly in ZMTP 3.1 on `node:net` (./zmtp.ts, ./connection.ts; docs/relay.md). `send` only queues the record (it runs inside a
- * tool hook); the pump, off the agent's path, encodes queued records into 64 KiB batches of framed
+ * directly in ZMTP 3.1 on `node:net` (docs/relay.md). `send` only queues the record (it runs inside
+ * a tool hook); the pump, off the agent's path, encodes queued records into 64 KiB batches of framed
  * messages (./batch.ts) and writes each batch with one `socket.write`, instead of one native send
- * per message. Only when the pump falls behind (a burst, or Dynamo unreachable) does `send` encode
- * the oldest queued record as it queues a new one, so a backlog is held as compact bytes rather than
- * as objects the garbage collector keeps tracing. Best effort and never in the way: `send` is
- * synchronous O(1), nothing here throws, and nothing keeps the Node event loop alive except an
+ * per message. A backlog (a burst, or Dynamo unreachable) is held mostly encoded (./backlog.ts); the
+ * connection, its caps and reconnects are ./connection.ts. Best effort and never in the way: `send`
+ * is synchronous O(1), nothing here throws, and nothing keeps the Node event loop alive except an
  * explicit, bounded `flush`.
  *
  * Delivery follows libzmq's PUSH with ZMQ_IMMEDIATE: nothing leaves the queue before a connection
@@ -15,10 +14,10 @@
  * buffer is full the pump waits for 'drain' and events stay queued. Messages already written when a
  * connection breaks are lost, as with libzmq, and counted as errors.
  */
-import { type Batch, MessageBatcher } from "./batch.ts";
+import { Backlog } from "./backlog.ts";
+import type { Batch } from "./batch.ts";
 import { PushLink } from "./connection.ts";
 import { parseEndpoint } from "./endpoint.ts";
-import { BoundedQueue } from "./queue.ts";
 import type { RelayCounters, RelayLogger, ToolEventRecord, ToolEventTransportOptions } from "./types.ts";
 
 const LOST_IN_FLIGHT = "connection to Dynamo lost while events were being written; they are counted as errors";
@@ -26,8 +25,6 @@ const LOST_IN_FLIGHT = "connection to Dynamo lost while events were being writte
 const TRIM_AFTER_MS = 2_000;
 /** Batches one pump turn encodes and writes before yielding to the event loop (~1–2 ms of work). */
 const BATCHES_PER_TURN = 4;
-/** Records kept as objects before `send` starts encoding the backlog (a pump turn clears far fewer). */
-const ENCODE_AHEAD = 256;
 /** Distinct failure causes logged; past this many, causes are only counted and kept in `lastError`. */
 const MAX_LOGGED_CAUSES = 32;
 
@@ -36,16 +33,8 @@ export class ToolEventTransport {
   readonly topic: string;
   private readonly log: RelayLogger;
   private readonly capacity: number;
-  /**
-   * Records waiting for the connection, oldest first; all newer than the encoded backlog. Bounded
-   * by `capacity` together with that backlog (see `send`), so its own bound is never what refuses.
-   */
-  private readonly queue: BoundedQueue<ToolEventRecord>;
-  /** Encoded backlog: full batches, oldest first, then the batcher's partial one. */
-  private readonly batches: Batch[] = [];
-  private readonly batcher: MessageBatcher;
-  /** Events in the encoded backlog. */
-  private encoded = 0;
+  /** Events waiting for the connection (bounded by `capacity` in `send`). */
+  private readonly backlog: Backlog;
   private readonly counts = { enqueued: 0, sent: 0, dropped: 0, errors: 0, undelivered: 0 };
   private readonly drainWaiters = new Set<(drained: boolean) => void>();
   private state: "idle" | "open" | "disabled" | "closed" = "idle";
@@ -55,8 +44,6 @@ export class ToolEventTransport {
   private blocked = false;
   /** Messages written to the socket whose write has not completed yet. */
   private inflight = 0;
-  /** Messages encoded so far: the next message's sequence number (frame 1). */
-  private sequence = 0;
   private turnScheduled = false;
   private trimTimer: NodeJS.Timeout | undefined;
   private overflowLogged = false;
@@ -69,8 +56,10 @@ export class ToolEventTransport {
     this.topic = options.topic;
     this.log = options.log;
     this.capacity = Math.max(1, Math.trunc(options.capacity) || 1);
-    this.queue = new BoundedQueue(this.capacity);
-    this.batcher = new MessageBatcher(options.topic);
+    this.backlog = new Backlog(options.topic, this.capacity, (error) => {
+      this.counts.errors++;
+      this.note(error);
+    });
   }
 
   /** True while a connection to Dynamo's PULL is established (handshake completed). */
@@ -113,9 +102,8 @@ export class ToolEventTransport {
       }
       return false;
     }
-    this.queue.push(record);
+    this.backlog.push(record);
     this.counts.enqueued++;
-    if (this.queue.size > ENCODE_AHEAD) this.encodeOldest();
     this.schedule();
     return true;
   }
@@ -147,8 +135,8 @@ export class ToolEventTransport {
     this.state = "closed";
     clearTimeout(this.trimTimer);
     this.counts.undelivered += this.queued() + this.inflight;
-    this.discardQueued();
-    this.batcher.trim(0);
+    this.backlog.clear();
+    this.backlog.trim(0);
     this.inflight = 0;
     this.link?.close();
     this.settle(false);
@@ -160,45 +148,11 @@ export class ToolEventTransport {
   }
 
   private queued(): number {
-    return this.queue.size + this.encoded;
+    return this.backlog.size;
   }
 
   private idle(): boolean {
     return this.queued() === 0 && this.inflight === 0;
-  }
-
-  private discardQueued(): void {
-    this.queue.clear();
-    this.batches.length = 0;
-    this.batcher.take();
-    this.encoded = 0;
-  }
-
-  /** Moves the oldest queued record into the encoded backlog. */
-  private encodeOldest(): void {
-    const record = this.queue.shift()!;
-    if (this.encode(record)) return;
-    this.batches.push(this.batcher.take()!);
-    this.encode(record); // an empty batch always takes a message
-  }
-
-  /**
-   * Encodes `record` as the next message of the batch being filled; `false` (nothing done) when
-   * that batch is full. A record that cannot be encoded is counted as an error (and `true`: it is
-   * done with).
-   */
-  private encode(record: ToolEventRecord): boolean {
-    try {
-      // The sequence counts the messages encoded so far: monotonic, one number per message.
-      if (!this.batcher.append(record, this.sequence)) return false;
-    } catch (error) {
-      this.counts.errors++;
-      this.note(error);
-      return true;
-    }
-    this.sequence++;
-    this.encoded++;
-    return true;
   }
 
   private schedule(): void {
@@ -225,7 +179,7 @@ export class ToolEventTransport {
     // ZMQ_IMMEDIATE: nothing leaves the queue before the handshake has completed.
     for (let n = 0; n < BATCHES_PER_TURN; n++) {
       if (!connection.ready || this.blocked) return;
-      const batch = this.nextBatch();
+      const batch = this.backlog.next();
       if (batch === undefined) {
         // Nothing left to write; pending may have reached 0 through records that failed to encode.
         if (this.idle()) this.settle(true);
@@ -236,20 +190,6 @@ export class ToolEventTransport {
       if (!connection.write(batch.bytes, (error) => this.written(batch, error))) this.blocked = true;
     }
     if (this.queued() > 0 && !this.blocked) this.schedule();
-  }
-
-  /** The oldest encoded batch, else queued records (oldest first) encoded into one, taking them off the queue. */
-  private nextBatch(): Batch | undefined {
-    const full = this.batches.shift();
-    if (full !== undefined) {
-      this.encoded -= full.count;
-      return full;
-    }
-    const queue = this.queue;
-    while (queue.size > 0 && this.encode(queue.peek()!)) queue.shift();
-    const batch = this.batcher.take();
-    if (batch !== undefined) this.encoded -= batch.count;
-    return batch;
   }
 
   private open(): void {
@@ -279,7 +219,7 @@ export class ToolEventTransport {
   private disable(error: unknown): void {
     this.state = "disabled";
     this.counts.errors += this.queued();
-    this.discardQueued();
+    this.backlog.clear();
     this.error = messageOf(error);
     this.log.warn(
       `Dynamo tool-event relay disabled: cannot connect to ${JSON.stringify(this.endpoint)} (${this.error}; endpoints look like tcp://host:port or ipc:///path). Tool events are dropped and counted.`,
@@ -299,7 +239,7 @@ export class ToolEventTransport {
   /** Write completion of one batch: in the kernel (sent), or lost with its connection (errors). */
   private written(batch: Batch, error: Error | null | undefined): void {
     if (this.state === "closed") return; // counted as undelivered by close(); its memory goes to the GC
-    this.batcher.recycle(batch);
+    this.backlog.recycle(batch);
     this.inflight -= batch.count;
     if (error) {
       this.counts.errors += batch.count;
@@ -319,7 +259,7 @@ export class ToolEventTransport {
   private drained(): void {
     this.settle(true);
     if (this.trimTimer === undefined) {
-      this.trimTimer = setTimeout(() => this.batcher.trim(), TRIM_AFTER_MS);
+      this.trimTimer = setTimeout(() => this.backlog.trim(), TRIM_AFTER_MS);
       this.trimTimer.unref();
     } else {
       this.trimTimer.refresh();
