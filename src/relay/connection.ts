@@ -175,8 +175,9 @@ export class ZmtpPushConnection {
   /**
    * 37/ZMTP "Connection Heartbeating": we MUST answer PONG echoing the context. Dynamo's PULL
    * pings every 5 s and drops a peer it has not heard from for 15 s (ai-dynamo/dynamo
-   * lib/llm/src/utils/zmq.rs). A PONG still unflushed already tells the peer we are alive, so a
-   * PING flood from a peer that does not read costs one PONG, not one per PING. A non-zero TTL
+   * lib/llm/src/utils/zmq.rs). While a PONG waits to be flushed, later PINGs get none: that PONG
+   * tells the peer we are alive once it reads, and a PING flood from a peer that does not read
+   * costs one PONG, not one per PING (docs/relay.md "Caps"). A non-zero TTL
    * tells us to consider the connection dead after that long without traffic from the peer.
    */
   private ping(ttlMs: number, context: Buffer): void {
