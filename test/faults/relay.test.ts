@@ -7,8 +7,10 @@
 // reconnect backoff, Dynamo's PULL stopping and restarting mid-stream, heartbeats across idle time,
 // a peer that is not a ZMTP 3 PULL, a bad endpoint at the transport level, close accounting, a dead
 // endpoint not holding the process open, and nothing lost when a process exits right after a flush
-// (test/relay/transport.test.ts, against a real libzmq PULL); the ZMTP handshake and framing byte by
-// byte (test/relay/zmtp.test.ts, batch.test.ts); 10,000 events below capacity and queue-full drops
+// (test/relay/transport.test.ts, against a real libzmq PULL, also one requiring CURVE); the ZMTP
+// handshake and framing byte by byte, and broken or hostile peers: PING flood, a peer that stops
+// reading, dripped or oversized frames, a close during the greeting (test/relay/connection.test.ts,
+// zmtp.test.ts, batch.test.ts); 10,000 events below capacity and queue-full drops
 // through the span processor (test/relay/processor.test.ts); every invalid endpoint form in the
 // config table (test/config.test.ts "invalid values").
 import { mkdtempSync, rmSync } from "node:fs";
