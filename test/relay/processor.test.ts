@@ -109,7 +109,7 @@ describe("DynamoToolRelayProcessor", () => {
     expect(end!.event_time_unix_ms).toBe(end!.tool.ended_at_unix_ms);
     expect(end!.tool.ended_at_unix_ms).toBeGreaterThanOrEqual(start!.tool.started_at_unix_ms);
     expect(Number.isFinite(end!.tool.duration_ms)).toBe(true);
-    expect(processor.status()).toMatchObject({ endpoint, topic: TOPIC, connected: true, enqueued: 2, sent: 2, pending: 0, skipped: 0 });
+    expect(processor.status()).toMatchObject({ endpoint, topic: TOPIC, connected: true, enqueued: 2, sent: 2, pending: 0, skipped: 0, peerFaults: 0 });
   });
 
   it("follows a protocol switch at run time and relays failures as tool_error", async () => {
