@@ -25,8 +25,11 @@ const hex = () => randomBytes(6).toString("hex");
 const PLANTED = {
   /** Digits of the Telegram peer's phone number in the session key. */
   peer: String(Math.floor(1e9 + Math.random() * 8e9)),
-  /** Printed by the failing exec (exit 127: OpenClaw counts 126/127 as failed; its output leads `after_tool_call.error`). */
-  execOutput: `sk-planted${hex()}`,
+  /**
+   * Printed by the failing exec (exit 127: OpenClaw counts 126/127 as failed; its output leads
+   * `after_tool_call.error`). Not `sk-…`-shaped: OpenClaw's own redaction would hide that one.
+   */
+  execOutput: `planted${hex()}`,
   /** In the path of the failing read (OpenClaw's ENOENT error quotes it). */
   readPath: `notes-${hex()}`,
   /** In Dynamo's 400 answer to the last request (the chat error and the run error quote it). */
@@ -56,7 +59,7 @@ describe("capture off (default): planted content reaches no span, relay record o
     turn = await timings.timed("agent --local, failing tools and run", () =>
       runAgentLocal(world, {
         sessionKey: `agent:main:telegram:direct:+1${PLANTED.peer}`,
-        message: `Check the setup. [[sim:exec echo OPENAI_API_KEY=${PLANTED.execOutput}; exit 127]] [[sim:read ${PLANTED.readPath}.txt]] [[sim:text Checked.]]`,
+        message: `Check the setup. [[sim:exec echo CUSTOMER_NOTE=${PLANTED.execOutput}; exit 127]] [[sim:read ${PLANTED.readPath}.txt]] [[sim:text Checked.]]`,
       }),
     );
     await settle(sim);
