@@ -265,8 +265,9 @@ export class SpanTree {
     if (outcome.success === false || outcome.error) {
       // The run's error text can quote the prompt or the answer: completion capture (docs/privacy.md).
       const message = errorMessage(outcome.error) ?? "agent run failed";
-      run.span.setAttribute(GEN_AI.ERROR_TYPE, agentErrorType(message));
-      run.span.setStatus(errorStatus(agentErrorType(message), message, this.config.capture.completions, this.config.capture));
+      const errorType = agentErrorType(message);
+      run.span.setAttribute(GEN_AI.ERROR_TYPE, errorType);
+      run.span.setStatus(errorStatus(errorType, message, this.config.capture.completions, this.config.capture));
     }
     this.finishRun(run, {});
     return run;
@@ -359,8 +360,9 @@ export class SpanTree {
     }
     if (result.stopReason === "error" || result.stopReason === "aborted" || result.errorMessage || result.note) {
       // The server's error text can echo the request: completion capture (docs/privacy.md).
-      span.setAttribute(GEN_AI.ERROR_TYPE, chatErrorType(result));
-      span.setStatus(errorStatus(chatErrorType(result), result.note ?? result.errorMessage, result.note !== undefined || this.config.capture.completions, this.config.capture));
+      const errorType = chatErrorType(result);
+      span.setAttribute(GEN_AI.ERROR_TYPE, errorType);
+      span.setStatus(errorStatus(errorType, result.note ?? result.errorMessage, result.note !== undefined || this.config.capture.completions, this.config.capture));
     }
     span.end();
   }
