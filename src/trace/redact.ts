@@ -13,9 +13,19 @@ export const REDACTED = "[redacted]";
 /** Shorter values ("1", "on") would mangle unrelated text; the same rule as config warnings. */
 const MIN_SECRET_LENGTH = 6;
 
-/** The secret values of `config`: the user's API key and each OTLP header value (and its token after `Bearer `). */
-export function secretsOf(config: Pick<DynamoPluginConfig, "apiKey" | "apiKeyFromUser" | "otlpHeaders">): string[] {
-  const values = [config.apiKeyFromUser ? config.apiKey : undefined, ...Object.values(config.otlpHeaders)];
+/** Read by the OTel exporters themselves (merged under explicit headers), so their values are secrets too. */
+const OTLP_HEADER_ENV = ["OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"] as const;
+
+/**
+ * The secret values of `config` and `env`: the user's API key and each OTLP header value (and its
+ * token after `Bearer `) — from the config, and from `OTEL_EXPORTER_OTLP_(TRACES_)HEADERS` even when
+ * the config's own `otlpHeaders` replace them for the plugin (the exporters still send them).
+ */
+export function secretsOf(
+  config: Pick<DynamoPluginConfig, "apiKey" | "apiKeyFromUser" | "otlpHeaders">,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string[] {
+  const values = [config.apiKeyFromUser ? config.apiKey : undefined, ...Object.values(config.otlpHeaders), ...OTLP_HEADER_ENV.flatMap((name) => envHeaderValues(env[name]))];
   const secrets = new Set<string>();
   for (const value of values) {
     if (typeof value !== "string") continue;
@@ -25,6 +35,24 @@ export function secretsOf(config: Pick<DynamoPluginConfig, "apiKey" | "apiKeyFro
   }
   // Longest first, so a value is replaced before a part of it.
   return [...secrets].filter((secret) => secret.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+}
+
+/** The values of a `key=value,key2=value2` header list, raw and percent-decoded (W3C baggage style, as the exporters read it). */
+function envHeaderValues(list: string | undefined): string[] {
+  if (!list) return [];
+  const values: string[] = [];
+  for (const pair of list.split(",")) {
+    const at = pair.indexOf("=");
+    if (at < 0) continue;
+    const raw = pair.slice(at + 1).trim();
+    values.push(raw);
+    try {
+      values.push(decodeURIComponent(raw));
+    } catch {
+      // Not percent-encoded after all: the raw value is the secret.
+    }
+  }
+  return values;
 }
 
 /** `text` with every one of `secrets` (longest first, as secretsOf orders them) replaced by REDACTED. */

@@ -24,6 +24,7 @@ import type { ReservableIdGenerator } from "./id-generator.ts";
 import { deriveIds, type DynamoIds } from "./ids.ts";
 import { childProcessEnvFactory, type InboundContext } from "./inbound.ts";
 import type { ProcessRole } from "./process-role.ts";
+import { agentErrorType, chatErrorType, errorStatus, labelAttribute, sessionKeyAttribute, toolErrorType, ERROR_TYPE } from "./privacy.ts";
 import { toolOutputBytes } from "./tool-output.ts";
 
 export type RunKind = "lead" | "subagent" | "announce";
@@ -100,6 +101,8 @@ export interface ChatResult {
   readonly responseId?: string | undefined;
   readonly usage?: { input?: number; output?: number; cacheRead?: number; cacheWrite?: number } | undefined;
   readonly outputText?: string | undefined;
+  /** A status message the plugin wrote itself (no content: shown whatever the capture setting). */
+  readonly note?: string | undefined;
 }
 
 export interface SpanTreeOptions {
@@ -157,7 +160,7 @@ export class SpanTree {
   private readonly chats = new BoundedMap<string, ChatCall>({
     capacity: 10_000,
     ttlMs: TTL_MS,
-    onEvict: (_, chat) => this.finishChat(chat, { stopReason: "aborted", errorMessage: "no end of the request was observed" }),
+    onEvict: (_, chat) => this.finishChat(chat, { stopReason: "aborted", note: "no end of the request was observed" }),
   });
   /** Child session key → the tool span that spawned it. */
   private readonly subagentParents = new BoundedMap<string, ToolCall>({ capacity: 10_000, ttlMs: TTL_MS });
@@ -260,9 +263,11 @@ export class SpanTree {
       run.span.setAttribute(OPENINFERENCE.OUTPUT_VALUE, truncate(outcome.finalText, this.config.capture.maxChars));
     }
     if (outcome.success === false || outcome.error) {
+      // The run's error text can quote the prompt or the answer: completion capture (docs/privacy.md).
       const message = errorMessage(outcome.error) ?? "agent run failed";
-      run.span.setAttribute(GEN_AI.ERROR_TYPE, "agent_error");
-      run.span.setStatus({ code: SpanStatusCode.ERROR, message: truncate(message, 500) });
+      const errorType = agentErrorType(message);
+      run.span.setAttribute(GEN_AI.ERROR_TYPE, errorType);
+      run.span.setStatus(errorStatus(errorType, message, this.config.capture.completions, this.config.capture));
     }
     this.finishRun(run, {});
     return run;
@@ -353,9 +358,11 @@ export class SpanTree {
       span.setAttribute(OPENINFERENCE.OUTPUT_VALUE, text);
       span.setAttribute(GEN_AI.OUTPUT_MESSAGES, safeJson([{ role: "assistant", parts: [{ type: "text", content: text }] }]));
     }
-    if (result.stopReason === "error" || result.stopReason === "aborted" || result.errorMessage) {
-      span.setAttribute(GEN_AI.ERROR_TYPE, result.stopReason === "aborted" ? "aborted" : (result.errorType ?? "_OTHER"));
-      span.setStatus({ code: SpanStatusCode.ERROR, message: truncate(result.errorMessage ?? result.stopReason ?? "error", 500) });
+    if (result.stopReason === "error" || result.stopReason === "aborted" || result.errorMessage || result.note) {
+      // The server's error text can echo the request: completion capture (docs/privacy.md).
+      const errorType = chatErrorType(result);
+      span.setAttribute(GEN_AI.ERROR_TYPE, errorType);
+      span.setStatus(errorStatus(errorType, result.note ?? result.errorMessage, result.note !== undefined || this.config.capture.completions, this.config.capture));
     }
     span.end();
   }
@@ -462,7 +469,8 @@ export class SpanTree {
     }
     const { span } = tool;
     const error = call.error ?? tool.innerError ?? resultError(call.result);
-    const status = error ? (isCancellation(error) ? "cancelled" : "error") : "succeeded";
+    const errorType = error ? toolErrorType(errorMessage(error)) : undefined;
+    const status = errorType === undefined ? "succeeded" : errorType === ERROR_TYPE.CANCELLED ? "cancelled" : "error";
     span.setAttribute(DYNAMO.TOOL_STATUS, status);
     span.setAttribute(DYNAMO.TOOL_OUTPUT_BYTES, toolOutputBytes(call.result ?? errorMessage(error)));
     if (this.config.capture.toolResults && call.result !== undefined) {
@@ -470,9 +478,10 @@ export class SpanTree {
       span.setAttribute(GEN_AI.TOOL_CALL_RESULT, text);
       span.setAttribute(OPENINFERENCE.OUTPUT_VALUE, text);
     }
-    if (error) {
-      span.setAttribute(GEN_AI.ERROR_TYPE, status === "cancelled" ? "cancelled" : "openclaw_tool_error");
-      span.setStatus({ code: SpanStatusCode.ERROR, message: truncate(errorMessage(error) ?? "tool failed", 500) });
+    if (errorType !== undefined) {
+      // OpenClaw's error is the first line of the tool's output: tool-result capture (docs/privacy.md).
+      span.setAttribute(GEN_AI.ERROR_TYPE, errorType);
+      span.setStatus(errorStatus(errorType, errorMessage(error) ?? "tool failed", this.config.capture.toolResults, this.config.capture));
     }
     this.finishTool(tool);
   }
@@ -517,14 +526,16 @@ export class SpanTree {
     const known = this.subagentParents.get(childSessionKey);
     if (known) {
       // `subagent_progress(started)` (no label) comes before `subagent_spawned` (label); §9.
-      if (label && !known.ended) known.span.setAttribute(OPENCLAW.SUBAGENT_LABEL, label);
+      const shown = labelAttribute(label, this.config.capture);
+      if (shown && !known.ended) known.span.setAttribute(OPENCLAW.SUBAGENT_LABEL, shown);
       return;
     }
     const requester = requesterSessionKey ? this.latestRunBySession.get(requesterSessionKey) : undefined;
     const spawnTool = requester?.spawnTools.at(-1) ?? this.newestOpenSpawnTool();
     if (!spawnTool) return;
     this.subagentParents.set(childSessionKey, spawnTool);
-    if (label) spawnTool.span.setAttribute(OPENCLAW.SUBAGENT_LABEL, label);
+    const shown = labelAttribute(label, this.config.capture);
+    if (shown) spawnTool.span.setAttribute(OPENCLAW.SUBAGENT_LABEL, shown);
   }
 
   /**
@@ -549,7 +560,7 @@ export class SpanTree {
       for (const tool of [...run.tools.values()]) this.cancelTool(tool, "OpenClaw stopped during the tool call");
     }
     for (const chat of this.chats.values()) {
-      if (!chat.ended) this.endChat(chat.callId, { stopReason: "aborted", errorMessage: "OpenClaw stopped during the request" });
+      if (!chat.ended) this.endChat(chat.callId, { stopReason: "aborted", note: "OpenClaw stopped during the request" });
     }
     for (const run of [...this.runs.values()]) this.finishRun(run, { abandoned: true });
   }
@@ -607,7 +618,7 @@ export class SpanTree {
           [OPENINFERENCE.AGENT_NAME]: agentId,
           [OPENCLAW.RUN_ID]: runId,
           [OPENCLAW.RUN_KIND]: kind,
-          ...(ref.sessionKey ? { [OPENCLAW.SESSION_KEY]: ref.sessionKey } : {}),
+          ...(ref.sessionKey ? { [OPENCLAW.SESSION_KEY]: sessionKeyAttribute(ref.sessionKey, this.config.capture) } : {}),
           ...(ref.provider ? { [GEN_AI.PROVIDER_NAME]: ref.provider } : {}),
         },
         ...(links ? { links } : {}),
@@ -763,7 +774,3 @@ function resultError(result: unknown): unknown {
   return undefined;
 }
 
-function isCancellation(error: unknown): boolean {
-  const message = errorMessage(error) ?? "";
-  return /\b(abort(ed)?|cancel(l)?ed)\b/i.test(message);
-}

@@ -5,7 +5,11 @@
 //    header, the OTLP endpoint's credentials and an error body that echoes the key; none may appear
 //    anywhere captured, with every content class switched on (the widest surface).
 //  - Content capture: off by default; each class on alone shows exactly that class's markers,
-//    truncated to `capture.maxChars`; the relay never carries content.
+//    truncated to `capture.maxChars`; the relay never carries content. Besides the content itself,
+//    the markers sit where content leaks indirectly (docs/privacy.md): a failing tool's output in
+//    OpenClaw's error text (tool results), a model-written spawn label (tool arguments), a channel
+//    peer id in the session key (prompts), a run error and a model server's error that quote the
+//    conversation (completions).
 // The span-tree level of content capture is in test/trace/content.test.ts; warnings that never echo
 // secrets, for every setting, in test/config.test.ts ("secrets never reach warnings").
 import { randomBytes } from "node:crypto";
@@ -138,6 +142,28 @@ describe("secrets never appear in spans, relay records, log lines or status", ()
       expect(where(everything, secret), `${secret} leaked`).toEqual([]);
     }
   }, 30_000);
+
+  it("OTEL_EXPORTER_OTLP_(TRACES_)HEADERS values, also when the plugin config's otlpHeaders shadow them", async () => {
+    const s = await sim();
+    const configSecret = marker("configsecret");
+    const envSecret = marker("envsecret");
+    const tracesSecret = marker("tracessecret");
+    const p = await loadPlugin({
+      pluginConfig: { agentTrace: true, protocol: "headers", otlpEndpoint: s.otlpUrl, toolEventsEndpoint: s.zmqEndpoint, otlpHeaders: { "x-config": configSecret } },
+      env: { OTEL_EXPORTER_OTLP_HEADERS: `x-api-key=${envSecret}`, OTEL_EXPORTER_OTLP_TRACES_HEADERS: `authorization=Bearer%20${tracesSecret}`, DYN_AGENT_TRACE_CAPTURE: "all" },
+    });
+    cleanup.push(() => p.dispose());
+    const run = { runId: "env-run", sessionId: SESSION };
+    await startRun(p, run, "print the env");
+    const printed = `OTEL_EXPORTER_OTLP_HEADERS=x-api-key=${envSecret}\nAUTH=Bearer ${tracesSecret}\nX=${configSecret}`;
+    await toolCall(p, run, { toolName: "exec", toolCallId: "call_env", params: { command: `echo ${envSecret}` }, error: printed, result: { content: [{ type: "text", text: printed }] } });
+    await endRun(p, run, printed, false);
+    await p.services.shutdown("test");
+    await s.waitFor(() => s.otlp.spans.length >= 2, 5_000, "the spans");
+    expect(JSON.stringify(s.otlp.spans)).toContain("[redacted]");
+    const everything = captured(p, s);
+    for (const secret of [configSecret, envSecret, tracesSecret]) expect(where(everything, secret), `${secret} leaked`).toEqual([]);
+  }, 30_000);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -155,10 +181,11 @@ interface Markers {
 function contentMarkers(): Markers {
   return {
     byClass: {
-      prompts: [marker("PROMPT")],
-      completions: [marker("COMPLETION"), marker("FINALANSWER")],
-      toolArguments: [marker("ARGPATH"), marker("ARGTASK")],
-      toolResults: [marker("RESULTTEXT"), marker("RESULTISERROR")],
+      // The last one is the peer id (digits of a phone number) in a Telegram DM's session key.
+      prompts: [marker("PROMPT"), String(Math.floor(1e9 + Math.random() * 8e9))],
+      completions: [marker("COMPLETION"), marker("FINALANSWER"), marker("RUNERROR"), marker("CHATERROR")],
+      toolArguments: [marker("ARGPATH"), marker("ARGTASK"), marker("LABEL")],
+      toolResults: [marker("RESULTTEXT"), marker("RESULTISERROR"), marker("TOOLERROR")],
     },
     tail: marker("TAIL"),
   };
@@ -213,10 +240,10 @@ async function contentTurn(capture: Record<string, unknown> | undefined, m: Mark
   cleanup.push(() => p.dispose());
   const padded = (value: string) => `${value} ${"·".repeat(60)} ${m.tail}`;
   const [prompt] = m.byClass.prompts.map(padded);
-  const [completion, finalAnswer] = m.byClass.completions.map(padded);
-  const [argPath, argTask] = m.byClass.toolArguments.map(padded);
-  const [resultText, resultIsError] = m.byClass.toolResults.map(padded);
-  const run = { runId: "content-run", sessionId: SESSION };
+  const [completion, finalAnswer, runError, chatError] = m.byClass.completions.map(padded);
+  const [argPath, argTask, label] = m.byClass.toolArguments.map(padded);
+  const [resultText, resultIsError, toolError] = m.byClass.toolResults.map(padded);
+  const run = { runId: "content-run", sessionId: SESSION, sessionKey: `agent:main:telegram:direct:+1${m.byClass.prompts[1]}` };
 
   await startRun(p, run, prompt);
   const context = { systemPrompt: "You are helpful.", messages: [{ role: "user", content: prompt, timestamp: 1 }] } as unknown as StreamContext;
@@ -225,24 +252,37 @@ async function contentTurn(capture: Record<string, unknown> | undefined, m: Mark
     sessionId: SESSION,
     headers: {},
   } as unknown as StreamOptions);
+  // A model server answering an error that quotes the request.
+  const failing = (() => Promise.reject(new Error(`400 invalid message content: ${chatError}`))) as unknown as StreamFn;
+  await expect(
+    consume(p.wrap(failing), p.model("mock-model", "http://127.0.0.1:9/v1"), context, { requestId: `${run.runId}:model:2`, sessionId: SESSION, headers: {} } as unknown as StreamOptions),
+  ).rejects.toThrow();
   await toolCall(p, run, { toolName: "read", toolCallId: "call_ok", params: { path: argPath }, result: { content: [{ type: "text", text: resultText }] } });
-  // OpenClaw's own error string for a failed tool is kept in the span status by design (bounded to
-  // 500 characters; test/trace/span-tree.test.ts "marks a failed tool call"), so it carries no marker.
-  await toolCall(p, run, { toolName: "read", toolCallId: "call_error", params: { path: "x" }, error: "EACCES: permission denied" });
+  // OpenClaw's error for a failed tool is the first line of its output (a failing `exec` that printed a key).
+  await toolCall(p, run, { toolName: "exec", toolCallId: "call_error", params: { command: "env" }, error: `OPENAI_API_KEY=${toolError}` });
   await toolCall(p, run, {
     toolName: "exec",
     toolCallId: "call_iserror",
     params: { command: "false" },
     result: { content: [{ type: "text", text: resultIsError }], isError: true },
   });
-  await toolCall(p, run, { toolName: "tool_call", toolCallId: "call_spawn", params: { id: "sessions_spawn", args: { task: argTask } }, result: "accepted" });
+  const spawn = { toolName: "tool_call", toolCallId: "call_spawn", params: { id: "sessions_spawn", args: { task: argTask, label } }, result: "accepted" };
+  await toolCall(p, run, spawn, "before");
+  const childKey = "agent:main:subagent:9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+  await p.fire("subagent_spawned", { runId: "child", childSessionKey: childKey, agentId: "main", mode: "run", label }, { runId: "child", childSessionKey: childKey, requesterSessionKey: run.sessionKey });
+  await toolCall(p, run, spawn, "after");
   await p.fire(
     "agent_end",
-    { runId: run.runId, success: true, messages: [{ role: "user", content: prompt }, { role: "assistant", content: [{ type: "text", text: finalAnswer }] }] },
+    {
+      runId: run.runId,
+      success: false,
+      error: `LLM request failed: provider rejected "${runError}"`,
+      messages: [{ role: "user", content: prompt }, { role: "assistant", content: [{ type: "text", text: finalAnswer }] }],
+    },
     agentCtx(run),
   );
   await p.services.shutdown("test");
-  await s.waitFor(() => s.otlp.spans.length >= 6, 5_000, "the turn's spans");
+  await s.waitFor(() => s.otlp.spans.length >= 7, 5_000, "the turn's spans");
   // Flushed means written to the socket; the simulator's PULL reads it a moment later.
   await s.waitFor(() => s.relay.accepted.length >= 8, 5_000, "the turn's relay records");
   expect(s.relay.accepted.length).toBe(8);
@@ -255,10 +295,25 @@ describe("content capture", () => {
     const { p, s } = await contentTurn(undefined, m);
     const everything = captured(p, s);
     for (const value of [...Object.values(m.byClass).flat(), m.tail]) expect(where(everything, value), value).toEqual([]);
-    // The failures are still visible as failures; a failed result's text is not in its status.
+    // The failures are still visible as failures, with their category instead of their text.
     const failed = s.otlp.spans.filter((span) => span.status.code === 2);
-    expect(failed.map((span) => span.attributes["gen_ai.tool.call.id"]).sort()).toEqual(["call_error", "call_iserror"]);
-    expect(failed.map((span) => span.status.message).sort()).toEqual(["EACCES: permission denied", "tool reported an error"]);
+    expect(failed.map((span) => `${span.name} ${span.attributes["gen_ai.tool.call.id"] ?? ""}`.trim()).sort()).toEqual([
+      "chat mock-model",
+      "execute_tool exec call_error",
+      "execute_tool exec call_iserror",
+      "invoke_agent main",
+    ]);
+    expect(failed.map((span) => [span.status.message, span.attributes["error.type"]]).sort()).toEqual([
+      ["agent_error", "agent_error"],
+      ["llm_error", "llm_error"],
+      ["openclaw_tool_error", "openclaw_tool_error"],
+      ["openclaw_tool_error", "openclaw_tool_error"],
+    ]);
+    const [agent] = s.otlp.spans.filter((span) => span.name === "invoke_agent main");
+    expect(agent!.attributes["openclaw.session.key"]).toMatch(/^agent:main:telegram:direct:#[0-9a-f]{12}$/);
+    // The relay carries the category too, never the text.
+    const errors = s.relay.accepted.filter((message) => message.record.event_type === "tool_error");
+    expect(errors.map((message) => (message.record.tool as { error_type?: string }).error_type)).toEqual(["openclaw_tool_error", "openclaw_tool_error"]);
   }, 30_000);
 
   it.each(CLASSES)("only %s on: exactly that class appears on spans, never on the relay", async (only) => {

@@ -258,6 +258,26 @@ describe("status, error and optional keys", () => {
     }
   });
 
+  it("never sends error text, labels or session keys (docs/privacy.md), whatever a captured span holds", () => {
+    // A span with every class captured: error text in the status, the label, the full session key.
+    const span = ended(
+      {
+        [DYNAMO.TOOL_STATUS]: "error",
+        [GEN_AI.ERROR_TYPE]: "openclaw_tool_error",
+        "openclaw.subagent.label": "label-planted",
+        "openclaw.session.key": "agent:main:telegram:direct:+15550001111",
+      },
+      { status: { code: SpanStatusCode.ERROR, message: "OPENAI_API_KEY=planted" } },
+    );
+    for (const context of [G1, G3]) {
+      const record = toolEndRecord(span, context)!;
+      expect(record.event_type).toBe("tool_error");
+      expect(record.tool.error_type).toBe("openclaw_tool_error");
+      const json = JSON.stringify(decode(encode(record)));
+      for (const planted of ["planted", "15550001111", "telegram"]) expect(json, planted).not.toContain(planted);
+    }
+  });
+
   it.each([
     ["no tool call id", { [GEN_AI.TOOL_CALL_ID]: undefined }],
     ["empty tool call id", { [GEN_AI.TOOL_CALL_ID]: "" }],

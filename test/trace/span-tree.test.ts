@@ -356,7 +356,7 @@ describe("span tree: a local turn (hook order of openclaw-plugin-sdk.md §9)", (
     expect(ok!.attributes).toMatchObject({ "gen_ai.provider.name": "openai", "llm.provider": "openai", "gen_ai.request.model": "gpt-5" });
     expect(ok!.status.code).toBe(SpanStatusCode.UNSET);
     expect(parentOf(ok!)).toBe(idOf(agent));
-    expect(failed!.status).toEqual({ code: SpanStatusCode.ERROR, message: "http_429" });
+    expect(failed!.status).toEqual({ code: SpanStatusCode.ERROR, message: "rate_limit" });
     expect(failed!.attributes["error.type"]).toBe("rate_limit");
   });
 
@@ -368,10 +368,11 @@ describe("span tree: a local turn (hook order of openclaw-plugin-sdk.md §9)", (
     tool(tree, "run-err", "process", "call_abort", { error: "Aborted: the run was cancelled" });
     agentEnd(tree, "run-err");
     const read = one("execute_tool read");
-    expect(read.status).toEqual({ code: SpanStatusCode.ERROR, message: "ENOENT: no such file or directory, open 'missing.md'" });
+    // Content capture off: the category, never OpenClaw's error text (docs/privacy.md).
+    expect(read.status).toEqual({ code: SpanStatusCode.ERROR, message: "openclaw_tool_error" });
     expect(read.attributes).toMatchObject({ "error.type": "openclaw_tool_error", "dynamo.tool.status": "error" });
     const soft = one("execute_tool exec");
-    expect(soft.status).toEqual({ code: SpanStatusCode.ERROR, message: "exit code 2" });
+    expect(soft.status).toEqual({ code: SpanStatusCode.ERROR, message: "openclaw_tool_error" });
     expect(soft.attributes).toMatchObject({ "error.type": "openclaw_tool_error", "dynamo.tool.status": "error" });
     const cancelled = one("execute_tool process");
     expect(cancelled.status.code).toBe(SpanStatusCode.ERROR);
@@ -385,11 +386,11 @@ describe("span tree: a local turn (hook order of openclaw-plugin-sdk.md §9)", (
     modelCall(tree, "run-chat-err", 1, { stopReason: "error", errorMessage: "400 Bad Request: context too long", errorType: "400" });
     agentEnd(tree, "run-chat-err", LEAD_KEY, LEAD_SESSION, { success: false, error: "LLM request failed: provider rejected the request" });
     const chat = one("chat mock-model");
-    expect(chat.status).toEqual({ code: SpanStatusCode.ERROR, message: "400 Bad Request: context too long" });
+    expect(chat.status).toEqual({ code: SpanStatusCode.ERROR, message: "400" });
     expect(chat.attributes["error.type"]).toBe("400");
     expect(chat.attributes["gen_ai.response.finish_reasons"]).toEqual(["error"]);
     const agent = one("invoke_agent main");
-    expect(agent.status).toEqual({ code: SpanStatusCode.ERROR, message: "LLM request failed: provider rejected the request" });
+    expect(agent.status).toEqual({ code: SpanStatusCode.ERROR, message: "agent_error" });
     expect(agent.attributes["error.type"]).toBe("agent_error");
   });
 
@@ -473,7 +474,7 @@ describe("span tree: the deferred-tool bridge (tool_call → sessions_spawn)", (
     bridgeEnd(tree, "run-bridge-err", "call_1", "sessions_spawn", ARGS, { error: "published reply runtime missing for main" }, { result: { status: "error" } });
     agentEnd(tree, "run-bridge-err");
     const spawn = one("execute_tool sessions_spawn");
-    expect(spawn.status).toEqual({ code: SpanStatusCode.ERROR, message: "published reply runtime missing for main" });
+    expect(spawn.status).toEqual({ code: SpanStatusCode.ERROR, message: "openclaw_tool_error" });
     expect(spawn.attributes).toMatchObject({ "error.type": "openclaw_tool_error", "dynamo.tool.status": "error", "gen_ai.tool.call.id": "call_1" });
   });
 
@@ -545,7 +546,8 @@ describe("span tree: subagents", () => {
     const leadTrajectory = trajectoryOf(lead);
 
     expect(spans().every((span) => traceOf(span) === traceOf(lead))).toBe(true);
-    expect(spawn.attributes["openclaw.subagent.label"]).toBe("reader");
+    // A model-written tool argument: only with tool-argument capture (test/trace/privacy.test.ts).
+    expect(spawn.attributes["openclaw.subagent.label"]).toBeUndefined();
 
     expect(parentOf(child)).toBe(idOf(spawn));
     expect(child.attributes).toMatchObject({

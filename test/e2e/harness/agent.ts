@@ -8,6 +8,8 @@ export interface AgentTurnOptions {
   /** Full `provider/model` ref instead (e.g. a control run against a non-plugin provider). */
   modelRef?: string;
   sessionId?: string;
+  /** `--session-key` (e.g. a channel key `agent:main:telegram:direct:+1555…`). */
+  sessionKey?: string;
   /** Kill the process group after this long (default 120 s). */
   timeoutMs?: number;
   env?: Record<string, string | undefined>;
@@ -37,6 +39,7 @@ function turnArgs(world: OpenClawWorld, options: AgentTurnOptions, local: boolea
   const modelRef = options.modelRef ?? `dynamo/${options.model ?? world.model}`;
   args.push("--agent", "main", "--message", options.message, "--model", modelRef);
   if (options.sessionId) args.push("--session-id", options.sessionId);
+  if (options.sessionKey) args.push("--session-key", options.sessionKey);
   args.push("--json");
   return args;
 }
