@@ -59,6 +59,7 @@ function defaultText(setting: AnySetting): string {
 export const DEFAULTS: Settings = deepFreeze({
   ...Object.fromEntries(CONFIG_KEYS.filter((key) => !SETTINGS[key].optional).map((key) => [key, defaultOf(SETTINGS[key])])),
   apiKeyFromUser: false,
+  fromPluginConfig: [],
   capture: Object.fromEntries(CAPTURE_KEYS.map((key) => [key, defaultOf(CAPTURE_SETTINGS[key])])),
 } as unknown as Settings);
 
@@ -146,7 +147,10 @@ const SPECIAL: Partial<Record<ConfigKey, (ctx: Context) => unknown>> = {
     return `${base.replace(/\/+$/, "")}/v1/traces`;
   },
 
-  /** Config replaces env wholesale; the two env vars merge, `…_TRACES_HEADERS` winning per header. */
+  /**
+   * What the OTLP exporter sends: the two env vars merged (`…_TRACES_HEADERS` winning per header), with
+   * the config headers on top (the exporter reads the env headers itself and adds what it is given).
+   */
   otlpHeaders(ctx) {
     const setting = SETTINGS.otlpHeaders;
     const raw = given(ctx, "otlpHeaders", setting);
@@ -155,9 +159,9 @@ const SPECIAL: Partial<Record<ConfigKey, (ctx: Context) => unknown>> = {
       const value = readEnv(ctx.env, name);
       if (value !== undefined) ctx.secrets.push(value, ...Object.values(keyPairList(value) ?? {}));
     }
-    if (raw !== undefined) return fromConfig(ctx, "otlpHeaders", raw, setting);
     const [tracesName, baseName] = setting.env as readonly [string, string];
-    return { ...(fromEnv(ctx, [baseName], setting) as StringMap), ...(fromEnv(ctx, [tracesName], setting) as StringMap) };
+    const env = { ...(fromEnv(ctx, [baseName], setting) as StringMap), ...(fromEnv(ctx, [tracesName], setting) as StringMap) };
+    return raw === undefined ? env : { ...env, ...(fromConfig(ctx, "otlpHeaders", raw, setting) as StringMap) };
   },
 
   /** `capture.*` config keys win one by one over `DYN_AGENT_TRACE_CAPTURE` / `DYN_AGENT_TRACE_CAPTURE_MAX_CHARS`. */
@@ -226,6 +230,7 @@ function build(ctx: Context): Settings {
   // Compared by value: the plugin itself exports `DYNAMO_API_KEY=dynamo-local` for OpenClaw's auth
   // lookup (docs/settings.md), and a later registration must not take that for a user key.
   out["apiKeyFromUser"] = out["apiKey"] !== DEFAULT_API_KEY;
+  out["fromPluginConfig"] = CONFIG_KEYS.filter((key) => given(ctx, key, SETTINGS[key]) !== undefined);
   return out as unknown as Settings;
 }
 

@@ -283,7 +283,7 @@ export const SETTINGS = {
     default: {},
     defaultText: "none",
     echo: false,
-    doc: "e.g. `x-project-name=my-project` (config: an object); values never logged; config replaces the env headers",
+    doc: "e.g. `x-project-name=my-project` (config: an object, added to the env headers, winning per header); values never logged",
     ui: { label: "OTLP headers", sensitive: true, help: "Extra headers for the collector, e.g. x-project-name for Phoenix.", advanced: true },
     group: "opentelemetry",
   }),
@@ -398,6 +398,8 @@ export type CaptureConfig = Resolved<typeof CAPTURE_SETTINGS>;
 export type Settings = Omit<Resolved<typeof SETTINGS>, "capture"> & {
   /** True when the key came from the user (env or config) rather than the `dynamo-local` default. */
   readonly apiKeyFromUser: boolean;
+  /** Keys set in the plugin config (valid or not: config wins over env either way); the rest came from env or defaults. */
+  readonly fromPluginConfig: readonly ConfigKey[];
   readonly capture: CaptureConfig;
 };
 

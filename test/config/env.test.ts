@@ -14,6 +14,7 @@ describe("defaults", () => {
       baseUrl: "http://127.0.0.1:8000/v1",
       apiKey: "dynamo-local",
       apiKeyFromUser: false,
+      fromPluginConfig: [],
       agentTrace: false,
       protocol: "auto",
       sessionTypeId: "openclaw_coding_agent",

@@ -21,7 +21,8 @@ const CONFIG_WINS: readonly (readonly [string, Env, unknown, Expected])[] = [
   ["inboundContext", { DYN_AGENT_TRACE_INBOUND: "link" }, "parent", { inboundContext: "parent" }],
   ["otlpEndpoint", { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://env:4318/v1/traces", OTEL_EXPORTER_OTLP_ENDPOINT: "http://env2:4318" }, "http://cfg:4318", { otlpEndpoint: "http://cfg:4318" }],
   ["otlpProtocol", { OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" }, "http/protobuf", { otlpProtocol: "http/protobuf" }],
-  ["otlpHeaders", { OTEL_EXPORTER_OTLP_HEADERS: "a=1", OTEL_EXPORTER_OTLP_TRACES_HEADERS: "b=2" }, { c: "3" }, { otlpHeaders: { c: "3" } }],
+  // The exporter reads the env headers itself and adds the configured ones on top (docs/settings.md).
+  ["otlpHeaders", { OTEL_EXPORTER_OTLP_HEADERS: "a=1", OTEL_EXPORTER_OTLP_TRACES_HEADERS: "b=2,c=0" }, { c: "3" }, { otlpHeaders: { a: "1", b: "2", c: "3" } }],
   ["otlpTimeoutMs", { OTEL_EXPORTER_OTLP_TIMEOUT: "10" }, 20, { otlpTimeoutMs: 20 }],
   ["serviceName", { OTEL_SERVICE_NAME: "env" }, "cfg", { serviceName: "cfg" }],
   ["resourceAttributes", { OTEL_RESOURCE_ATTRIBUTES: "a=1" }, { b: "2" }, { resourceAttributes: { b: "2" } }],
@@ -41,6 +42,12 @@ const CONFIG_WINS: readonly (readonly [string, Env, unknown, Expected])[] = [
 describe("plugin config wins over env", () => {
   it.each(CONFIG_WINS)("%s", (key, env, value, expected) => {
     expect(expectClean({ [key]: value }, env)).toMatchObject(expected);
+  });
+
+  it("records which keys the plugin config set, valid or not", () => {
+    const { config } = loadConfig({ otlpEndpoint: "http://c:4318/v1/traces", otlpTimeoutMs: 0, baseUrl: "", colour: 1 }, { OTEL_EXPORTER_OTLP_HEADERS: "a=1" });
+    expect([...config.fromPluginConfig].sort()).toEqual(["otlpEndpoint", "otlpTimeoutMs"]);
+    expect(expectClean(undefined, { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318" }).fromPluginConfig).toEqual([]);
   });
 
   it("covers every config key", () => {

@@ -33,7 +33,7 @@ const manifest = JSON.parse(readFileSync(new URL("../../openclaw.plugin.json", i
 const schema = manifest.configSchema;
 
 // Compile-time complete: adding a key to DynamoPluginConfig without listing it here fails type-checking.
-const INTERFACE_KEYS: Record<Exclude<keyof DynamoPluginConfig, "apiKeyFromUser">, true> = {
+const INTERFACE_KEYS: Record<Exclude<keyof DynamoPluginConfig, "apiKeyFromUser" | "fromPluginConfig">, true> = {
   baseUrl: true,
   apiKey: true,
   agentTrace: true,
@@ -85,7 +85,7 @@ describe("openclaw.plugin.json", () => {
     expect(schema.type).toBe("object");
   });
 
-  it("has a described schema property for every interface key but apiKeyFromUser, and nothing else", () => {
+  it("has a described schema property for every interface key but the derived apiKeyFromUser and fromPluginConfig, and nothing else", () => {
     expect(Object.keys(schema.properties).sort()).toEqual(Object.keys(INTERFACE_KEYS).sort());
     expect([...CONFIG_KEYS].sort()).toEqual(Object.keys(INTERFACE_KEYS).sort());
     for (const [key, property] of Object.entries(schema.properties)) expect(property.description, key).toBeTruthy();
