@@ -44,6 +44,7 @@ function parseTcp(rest: string): RelayAddress {
     return { host, port };
   }
   // libzmq's `source;host` form and the bind-only `*` wildcard are not for a connecting PUSH.
+  if (rawHost === "*") throw new Error(`invalid tcp host "*": tcp://*:${port} is how Dynamo binds; connect to tcp://127.0.0.1:${port}`);
   if (!HOST_NAME.test(rawHost)) throw new Error(`invalid tcp host ${JSON.stringify(rawHost)}`);
   return { host: rawHost, port };
 }

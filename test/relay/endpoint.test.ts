@@ -29,7 +29,7 @@ describe("parseEndpoint", () => {
     ["tcp://127.0.0.1:0", /invalid tcp port "0"/],
     ["tcp://127.0.0.1:65536", /invalid tcp port/],
     ["tcp://127.0.0.1:http", /invalid tcp port/],
-    ["tcp://*:5555", /invalid tcp host "\*"/],
+    ["tcp://*:5555", /invalid tcp host "\*": tcp:\/\/\*:5555 is how Dynamo binds; connect to tcp:\/\/127\.0\.0\.1:5555/],
     ["tcp://10.0.0.1;127.0.0.1:5555", /invalid tcp host/],
     ["tcp://:5555", /invalid tcp host ""/],
     ["tcp://::1:5555", /invalid tcp host/],
