@@ -1,7 +1,7 @@
 /**
  * Figures 4 and 5 — a real `openclaw agent --local` turn (five `read` tool calls, then the answer)
- * against the Dynamo simulator, through the e2e harness (isolated worlds; the plugin is loaded from
- * a private snapshot compiled from src/, see test/e2e/harness/plugin-source.ts). Arms:
+ * against the Dynamo simulator, through the e2e harness (isolated worlds; the plugin is loaded in the
+ * layout of an `npm pack` install — the esbuild bundle, see test/e2e/harness/plugin-source.ts). Arms:
  *
  *  none:    no plugin at all — what a user would otherwise run: a plain `models.providers.dynamo`
  *           entry (`openai-completions`) pointing at the same simulator
@@ -131,11 +131,12 @@ async function main(): Promise<void> {
   const worlds = new Map<Mode, OpenClawWorld>();
   try {
     worlds.set("none", await noPluginWorld(sim));
-    worlds.set("off", await createOpenClawEnv({ name: "bench-off", pluginConfig: { baseUrl: sim.baseUrl } }));
+    worlds.set("off", await createOpenClawEnv({ name: "bench-off", pluginSource: "packed", pluginConfig: { baseUrl: sim.baseUrl } }));
     worlds.set(
       "on",
       await createOpenClawEnv({
         name: "bench-on",
+        pluginSource: "packed",
         pluginConfig: { baseUrl: sim.baseUrl, agentTrace: true, otlpEndpoint: sim.otlpUrl, toolEventsEndpoint: sim.zmqEndpoint },
       }),
     );
