@@ -21,8 +21,8 @@
  * writes into it. `OPENCLAW_E2E_PLUGIN_SOURCE=checkout` loads the repo root instead (rebuilding its
  * dist/ first when older than src/).
  *
- * `packed` is what a user's `npm pack` install holds: package.json, the manifest, README and dist/
- * with the esbuild bundle as the only JavaScript (plus declarations) — no src/, no per-module JS.
+ * `packed` is what a user's `npm pack` install holds: package.json, the manifest, README and the
+ * esbuild bundle dist/index.js — no src/, no per-module JS.
  * OpenClaw copies and hashes every file of a plugin's package each time a process loads it, so the
  * benchmark loads this layout: the cost a user pays, not the cost of a test snapshot's 150 files.
  */
@@ -119,16 +119,9 @@ function newPackageDir(): string {
   return dir;
 }
 
-/** The `npm pack` layout: declarations from tsc, then the esbuild bundle as dist/index.js (package.json `build`). */
+/** The `npm pack` layout: the esbuild bundle as dist/index.js (the esbuild step of package.json `build`). */
 function createPacked(): string {
   const dir = newPackageDir();
-  const declarations = spawnSync(join(NODE_BIN_DIR, "tsc"), ["-p", "tsconfig.build.json", "--emitDeclarationOnly", "--outDir", join(dir, "dist")], {
-    cwd: REPO_ROOT,
-    env: buildChildEnv(process.env.HOME ?? REPO_ROOT),
-    encoding: "utf8",
-    timeout: 120_000,
-  });
-  if (declarations.status !== 0) console.warn(`[e2e] declaration build reported errors:\n${declarations.stdout}${declarations.stderr}`);
   const script = (JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { scripts: { build: string } }).scripts.build;
   const esbuildArgs = script.slice(script.indexOf("esbuild ") + "esbuild ".length).split(" ").map((arg) => (arg === "--outfile=dist/index.js" ? `--outfile=${join(dir, "dist", "index.js")}` : arg));
   const bundle = spawnSync(join(NODE_BIN_DIR, "esbuild"), esbuildArgs, { cwd: REPO_ROOT, env: buildChildEnv(process.env.HOME ?? REPO_ROOT), encoding: "utf8", timeout: 120_000 });
