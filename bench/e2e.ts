@@ -1,39 +1,51 @@
 /**
- * Figures 4 and 5 — a real `openclaw agent --local` turn (one `read` tool call, then the answer)
- * against the Dynamo simulator, through the e2e harness (isolated worlds; the plugin is loaded from
- * a private snapshot compiled from src/, see test/e2e/harness/plugin-source.ts).
+ * Figures 4 and 5 — a real `openclaw agent --local` turn (five `read` tool calls, then the answer)
+ * against the Dynamo simulator, through the e2e harness (isolated worlds; the plugin is loaded in the
+ * layout of an `npm pack` install — the esbuild bundle, see test/e2e/harness/plugin-source.ts). Arms:
  *
- *  on:      DYN_AGENT_TRACE on, OTLP to the simulator's receiver, relay to its PULL
- *  off:     DYN_AGENT_TRACE off, no OTLP endpoint (the plugin is still the `dynamo` provider)
+ *  none:    no plugin at all — what a user would otherwise run: a plain `models.providers.dynamo`
+ *           entry (`openai-completions`) pointing at the same simulator
+ *  off:     the plugin as the `dynamo` provider only (DYN_AGENT_TRACE off, no OTLP endpoint)
+ *  on:      everything: identity (DYN_AGENT_TRACE), OTLP to the simulator's receiver, relay to its PULL
  *  hanging: like `on`, with an OTLP receiver that accepts connections and bodies but never answers
  *
- * Figure 4: wall time of the CLI (spawn → exit) on/off, pairs run alternately (ABBA) so load drift
- * hits both; the ratio is per pair, reported as median (min–max).
- * Figure 5: exit lag = CLI exit − the simulator's `finishedAt` of the last chat request. OpenClaw
- * itself takes 1–2.5 s here from the answer to exit, so the plugin's share is on-lag − off-lag
- * (medians); both raw lags are reported too.
+ * Figure 4: wall time (spawn → the CLI process's exit) and CPU time (every Node process of the run,
+ * bench/lib/cpu-probe.mjs) of none/off/on, interleaved: each round runs the three arms in a rotated
+ * order so drift in machine load hits all alike; ratios are per round, reported as median (min–max).
+ * Figure 5: exit lag = CLI exit − the simulator's `finishedAt` of the last chat request; the plugin's
+ * share is on-lag − none-lag (medians).
  *
- * Standalone: `node bench/e2e.ts [--quick]`.
+ * Standalone: `node bench/e2e.ts [--quick] [--print]`. `BENCH_CPU_PROF=<dir>` also writes a V8 CPU
+ * profile of every OpenClaw process (`--cpu-prof`) per arm, to see where the plugin's CPU goes.
  */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { startSimulator, type Simulator } from "../test/sim/index.ts";
 import { createOpenClawEnv, type CliResult, type OpenClawWorld } from "../test/e2e/harness/index.ts";
 import { isTerminal } from "../test/e2e/trace-helpers.ts";
 import { emitResult, fmt, spread } from "./lib/stats.ts";
 
 const quick = process.argv.includes("--quick");
-const PAIRS = quick ? 1 : 5;
+const ROUNDS = quick ? 1 : 7;
 const HANGING = quick ? 1 : 3;
-const MESSAGE = "Please read hello.txt. [[sim:read hello.txt]]";
+const READS = 5;
+const MESSAGE = `Please read hello.txt ${READS} times. ${"[[sim:read hello.txt]] ".repeat(READS)}[[sim:text Done reading.]]`;
+const CPU_PROBE = pathToFileURL(fileURLToPath(new URL("./lib/cpu-probe.mjs", import.meta.url))).href;
+const PROFILE_DIR = process.env.BENCH_CPU_PROF;
 
-type Mode = "on" | "off" | "hanging";
+type Mode = "none" | "off" | "on" | "hanging";
+const ARMS: Mode[] = ["none", "off", "on"];
 
 interface Turn {
   mode: Mode;
   wallMs: number;
+  /** CPU of every Node process of the run (the CLI and any Node helper it started). */
+  cpuMs: number;
+  processes: number;
   /** CLI process exit − the simulator's finish of the last answered model request. */
   exitLagMs: number;
-  /** Same, up to the close of the CLI's stdio pipes (what the e2e harness reports). */
-  pipesClosedLagMs: number;
   answerMs: number;
   ok: boolean;
   spans: number;
@@ -43,17 +55,20 @@ interface Turn {
 async function turn(mode: Mode, world: OpenClawWorld, sim: Simulator): Promise<Turn> {
   sim.clear();
   if (mode === "hanging") sim.faults.otlp({ mode: "hang" });
+  const cpuDir = mkdtempSync(join(tmpdir(), "bench-cpu-"));
+  const profile = PROFILE_DIR ? ` --cpu-prof --cpu-prof-dir=${join(PROFILE_DIR, mode)}` : "";
+  if (PROFILE_DIR) mkdirSync(join(PROFILE_DIR, mode), { recursive: true });
   let result: CliResult;
   // The harness's exit time is when the stdio pipes close, which waits for every process that
-  // inherited them: OpenClaw's short-lived SQLite helper processes sometimes hold them for ~8 s
-  // after the CLI itself has exited (seen with and without the plugin). The CLI process's own
-  // `exit` event is what the plugin can delay; both are recorded.
+  // inherited them (OpenClaw's short-lived helpers sometimes hold them for seconds after the CLI
+  // itself exited, with and without the plugin); the CLI process's own `exit` is what a plugin delays.
   let mainExitAt: number | undefined;
   let watching = false;
   try {
     result = await world.cli(["agent", "--local", "--agent", "main", "--message", MESSAGE, "--model", `dynamo/${world.model}`, "--json"], {
       timeoutMs: 180_000,
-      label: "agent-local",
+      label: `agent-${mode}`,
+      env: { NODE_OPTIONS: `--import=${CPU_PROBE}${profile}`, BENCH_CPU_DIR: cpuDir },
       onStdout(_chunk, proc) {
         if (watching) return;
         watching = true;
@@ -65,21 +80,24 @@ async function turn(mode: Mode, world: OpenClawWorld, sim: Simulator): Promise<T
   } finally {
     sim.faults.reset();
   }
+  const records = readdirSync(cpuDir).map((f) => JSON.parse(readFileSync(join(cpuDir, f), "utf8")) as { cpuUs: number });
+  rmSync(cpuDir, { recursive: true, force: true });
   // Model requests only: not the plugin's minimal session close / session-final requests.
   const chats = sim.chatRequests().filter((r) => !isTerminal(r));
   const answered = chats.filter((r) => r.status === 200);
   const lastAnswer = Math.max(...answered.map((r) => r.finishedAt ?? 0));
-  // Exports and relay records of an `on` turn were sent before exit; give the simulator a moment to decode them.
   if (mode === "on") await sim.waitFor(() => sim.otlp.spans.length >= 4 && sim.relay.accepted.length >= 2, 5_000, "spans and relay records").catch(() => undefined);
   // With protocol `auto` the first request goes out as Dynamo 1.2 `nvext` and the 1.3+ simulator
-  // rejects it once (SPEC §4.4); the turn is fine when the tool call and the answer were served.
-  const ok = result.exitCode === 0 && answered.length >= 2;
-  if (!ok) console.error(`[bench e2e] ${mode} turn failed: exit ${result.exitCode}, ${sim.summary()}\n${result.stderr.slice(-2000)}`);
+  // rejects it once (SPEC §4.4); the turn is fine when the tool calls and the answer were served.
+  const ok = result.exitCode === 0 && answered.length >= 2 && records.length > 0;
+  if (!ok) console.error(`[bench e2e] ${mode} turn failed: exit ${result.exitCode}, cpu records ${records.length}, ${sim.summary()}\n${result.stderr.slice(-2000)}`);
+  const exitedAt = mainExitAt ?? result.exitedAtMs;
   return {
     mode,
-    wallMs: (mainExitAt ?? result.exitedAtMs) - result.startedAtMs,
-    exitLagMs: (mainExitAt ?? result.exitedAtMs) - lastAnswer,
-    pipesClosedLagMs: result.exitedAtMs - lastAnswer,
+    wallMs: exitedAt - result.startedAtMs,
+    cpuMs: records.reduce((sum, r) => sum + r.cpuUs, 0) / 1000,
+    processes: records.length,
+    exitLagMs: exitedAt - lastAnswer,
     answerMs: lastAnswer - result.startedAtMs,
     ok,
     spans: sim.otlp.spans.length,
@@ -87,65 +105,85 @@ async function turn(mode: Mode, world: OpenClawWorld, sim: Simulator): Promise<T
   };
 }
 
+/** The `none` arm: no plugin loaded, the model served through a plain `models.providers.dynamo` entry. */
+async function noPluginWorld(sim: Simulator): Promise<OpenClawWorld> {
+  const world = await createOpenClawEnv({
+    name: "bench-none",
+    models: {
+      providers: {
+        dynamo: {
+          baseUrl: sim.baseUrl,
+          api: "openai-completions",
+          apiKey: "dynamo-local",
+          models: [{ id: "mock-model", name: "mock-model", contextWindow: 131072, maxTokens: 4096, input: ["text"], reasoning: false, cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 } }],
+        },
+      },
+    },
+  });
+  world.updateConfig((config) => {
+    delete config.plugins;
+  });
+  return world;
+}
+
 async function main(): Promise<void> {
   const sim = await startSimulator({ generation: "headers" });
-  const worlds: OpenClawWorld[] = [];
+  const worlds = new Map<Mode, OpenClawWorld>();
   try {
-    const on = await createOpenClawEnv({
-      name: "bench-on",
-      pluginConfig: { baseUrl: sim.baseUrl, agentTrace: true, otlpEndpoint: sim.otlpUrl, toolEventsEndpoint: sim.zmqEndpoint },
-    });
-    worlds.push(on);
-    const off = await createOpenClawEnv({ name: "bench-off", pluginConfig: { baseUrl: sim.baseUrl } });
-    worlds.push(off);
+    worlds.set("none", await noPluginWorld(sim));
+    worlds.set("off", await createOpenClawEnv({ name: "bench-off", pluginSource: "packed", pluginConfig: { baseUrl: sim.baseUrl } }));
+    worlds.set(
+      "on",
+      await createOpenClawEnv({
+        name: "bench-on",
+        pluginSource: "packed",
+        pluginConfig: { baseUrl: sim.baseUrl, agentTrace: true, otlpEndpoint: sim.otlpUrl, toolEventsEndpoint: sim.zmqEndpoint },
+      }),
+    );
+    const worldOf = (mode: Mode) => worlds.get(mode === "hanging" ? "on" : mode)!;
 
-    // One unrecorded turn each: first-run costs (compile caches, state dir creation). Not in --quick.
-    if (!quick) {
-      await turn("off", off, sim);
-      await turn("on", on, sim);
+    // One unrecorded turn each: first-run costs (compile caches, state dir creation) are several
+    // seconds per world and would swamp the ratios, so even --quick pays for them.
+    for (const mode of ARMS) await turn(mode, worldOf(mode), sim);
+
+    const rounds: Array<Record<Mode, Turn>> = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const order = ARMS.map((_, i) => ARMS[(i + r) % ARMS.length]!);
+      const round = {} as Record<Mode, Turn>;
+      for (const mode of order) round[mode] = await turn(mode, worldOf(mode), sim);
+      rounds.push(round);
     }
+    const hanging: Turn[] = [];
+    for (let h = 0; h < HANGING; h++) hanging.push(await turn("hanging", worldOf("hanging"), sim));
 
-    const turns: Turn[] = [];
-    for (let p = 0; p < PAIRS; p++) {
-      const order: Mode[] = p % 2 === 0 ? ["on", "off"] : ["off", "on"];
-      for (const mode of order) turns.push(await turn(mode, mode === "on" ? on : off, sim));
-    }
-    for (let h = 0; h < HANGING; h++) turns.push(await turn("hanging", on, sim));
-
-    const of = (mode: Mode) => turns.filter((t) => t.mode === mode);
-    const onT = of("on");
-    const offT = of("off");
-    const hangT = of("hanging");
-    const pairRatios = onT.map((t, i) => t.wallMs / (offT[i]?.wallMs ?? NaN));
+    const of = (mode: Mode) => rounds.map((round) => round[mode]);
+    const ratio = (a: Mode, b: Mode, key: "wallMs" | "cpuMs") => spread(rounds.map((round) => round[a][key] / round[b][key]));
     const lag = (ts: Turn[]) => spread(ts.map((t) => t.exitLagMs));
-    const offLag = lag(offT);
+    const noneLag = lag(of("none"));
+    const all = [...rounds.flatMap((round) => ARMS.map((m) => round[m])), ...hanging];
     const result = {
-      config: { pairs: PAIRS, hanging: HANGING, message: MESSAGE },
-      wallMs: { on: spread(onT.map((t) => t.wallMs)), off: spread(offT.map((t) => t.wallMs)) },
-      answerMs: { on: spread(onT.map((t) => t.answerMs)), off: spread(offT.map((t) => t.answerMs)) },
-      ratio: spread(pairRatios),
-      exitLagMs: { on: lag(onT), off: offLag, hanging: lag(hangT) },
-      pipesClosedLagMs: {
-        on: spread(onT.map((t) => t.pipesClosedLagMs)),
-        off: spread(offT.map((t) => t.pipesClosedLagMs)),
-        hanging: spread(hangT.map((t) => t.pipesClosedLagMs)),
-      },
-      addedExitLagMs: {
-        live: lag(onT).median - offLag.median,
-        hanging: lag(hangT).median - offLag.median,
-      },
-      failures: turns.filter((t) => !t.ok).length,
-      delivered: { spans: onT.map((t) => t.spans), relay: onT.map((t) => t.relay) },
-      turns,
+      config: { rounds: ROUNDS, hanging: HANGING, reads: READS, message: MESSAGE },
+      wallMs: Object.fromEntries(ARMS.map((m) => [m, spread(of(m).map((t) => t.wallMs))])),
+      cpuMs: Object.fromEntries(ARMS.map((m) => [m, spread(of(m).map((t) => t.cpuMs))])),
+      onVsNone: { wall: ratio("on", "none", "wallMs"), cpu: ratio("on", "none", "cpuMs") },
+      offVsNone: { wall: ratio("off", "none", "wallMs"), cpu: ratio("off", "none", "cpuMs") },
+      /** The earlier figure (plugin on vs plugin loaded as provider only), kept for continuity. */
+      ratio: ratio("on", "off", "wallMs"),
+      exitLagMs: { none: noneLag, off: lag(of("off")), on: lag(of("on")), hanging: lag(hanging) },
+      addedExitLagMs: { live: lag(of("on")).median - noneLag.median, hanging: lag(hanging).median - noneLag.median },
+      failures: all.filter((t) => !t.ok).length,
+      delivered: { spans: of("on").map((t) => t.spans), relay: of("on").map((t) => t.relay) },
+      rounds,
+      hanging,
     };
     if (process.stdout.isTTY || process.argv.includes("--print")) {
-      console.log(`wall on ${fmt(result.wallMs.on, 0)} ms, off ${fmt(result.wallMs.off, 0)} ms, ratio ${fmt(result.ratio, 3)}`);
-      console.log(`exit lag on ${fmt(result.exitLagMs.on, 0)}, off ${fmt(result.exitLagMs.off, 0)}, hanging ${fmt(result.exitLagMs.hanging, 0)} ms; added live ${result.addedExitLagMs.live.toFixed(0)}, hanging ${result.addedExitLagMs.hanging.toFixed(0)}`);
-      console.log(`failures ${result.failures}; spans ${result.delivered.spans.join(",")}; relay ${result.delivered.relay.join(",")}`);
+      for (const m of ARMS) console.log(`${m.padEnd(5)} wall ${fmt(result.wallMs[m]!, 0)} ms, CPU ${fmt(result.cpuMs[m]!, 0)} ms`);
+      console.log(`on/none wall ${fmt(result.onVsNone.wall, 3)}, CPU ${fmt(result.onVsNone.cpu, 3)}; off/none wall ${fmt(result.offVsNone.wall, 3)}, CPU ${fmt(result.offVsNone.cpu, 3)}`);
+      console.log(`exit lag added: live ${result.addedExitLagMs.live.toFixed(0)} ms, hanging ${result.addedExitLagMs.hanging.toFixed(0)} ms; failures ${result.failures}`);
     }
     emitResult(result);
   } finally {
-    for (const world of worlds) await world.dispose();
+    for (const world of worlds.values()) await world.dispose();
     await sim.close();
   }
 }

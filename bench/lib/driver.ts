@@ -53,27 +53,47 @@ export interface Harness {
 
 export const quietLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
-export function pluginHarness(pluginConfig: Record<string, unknown>): Harness {
-  delete (globalThis as GlobalWithRuntime)[RUNTIME_KEY];
+/**
+ * One `register()` call the way OpenClaw makes it (it registers a plugin several times per process:
+ * one `full` and two `discovery` registrations in a CLI run), recording the hook handlers and the
+ * provider. Does not reset the plugin's process-wide state.
+ */
+export function registerOnce(pluginConfig: Record<string, unknown>, registrationMode = "full"): { hooks: Map<string, Handler>; provider: RegisteredProvider | undefined } {
   const hooks = new Map<string, Handler>();
-  let provider: { wrapStreamFn?: WrapStreamFn } | undefined;
+  let provider: RegisteredProvider | undefined;
   const api = {
     id: "dynamo",
     name: "dynamo",
-    registrationMode: "full",
+    registrationMode,
     pluginConfig,
     config: { plugins: { entries: { dynamo: { hooks: { allowConversationAccess: true } } } } },
     logger: quietLogger,
     on: (name: string, handler: Handler) => hooks.set(name, handler),
-    registerProvider: (p: { wrapStreamFn?: WrapStreamFn }) => {
+    registerProvider: (p: RegisteredProvider) => {
       provider = p;
     },
     registerGatewayMethod: () => {},
   } as unknown as OpenClawPluginApi;
   entry.register(api);
+  return { hooks, provider };
+}
+
+export interface RegisteredProvider {
+  wrapStreamFn?: WrapStreamFn;
+  catalog?: { run(ctx: unknown): Promise<{ provider: { models: unknown[] } }> };
+}
+
+/** The plugin's services at its process-wide symbol (undefined before they were built). */
+export function pluginServices(): Services | undefined {
+  return (globalThis as GlobalWithRuntime)[RUNTIME_KEY]?.services.get("services") as Services | undefined;
+}
+
+export function pluginHarness(pluginConfig: Record<string, unknown>): Harness {
+  delete (globalThis as GlobalWithRuntime)[RUNTIME_KEY];
+  const { hooks, provider } = registerOnce(pluginConfig);
   const wrap = provider?.wrapStreamFn;
   if (!wrap) throw new Error("plugin registered no provider with wrapStreamFn");
-  const services = (globalThis as GlobalWithRuntime)[RUNTIME_KEY]?.services.get("services") as Services | undefined;
+  const services = pluginServices();
   if (!services) throw new Error("plugin registered but its services are not at the runtime symbol");
   return {
     kind: "plugin",

@@ -20,6 +20,11 @@
  * checkout's. It is the checkout's code at the moment the first world is created, and nothing else
  * writes into it. `OPENCLAW_E2E_PLUGIN_SOURCE=checkout` loads the repo root instead (rebuilding its
  * dist/ first when older than src/).
+ *
+ * `packed` is what a user's `npm pack` install holds: package.json, the manifest, README and the
+ * esbuild bundle dist/index.js — no src/, no per-module JS.
+ * OpenClaw copies and hashes every file of a plugin's package each time a process loads it, so the
+ * benchmark loads this layout: the cost a user pays, not the cost of a test snapshot's 150 files.
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -28,16 +33,18 @@ import { join } from "node:path";
 import { buildChildEnv } from "./child-env.ts";
 import { E2E_ROOT, NODE_BIN_DIR, REPO_ROOT } from "./paths.ts";
 
-export type PluginSourceMode = "snapshot" | "checkout";
+export type PluginSourceMode = "snapshot" | "checkout" | "packed";
 
 /** Files of the package (besides the compiled output) that OpenClaw reads. */
 const PACKAGE_FILES = ["package.json", "openclaw.plugin.json", "README.md", "LICENSE"];
 
 let snapshotDir: string | undefined;
+let packedDir: string | undefined;
 let checkoutEnsured = false;
 
 export function pluginSourceMode(): PluginSourceMode {
-  return process.env.OPENCLAW_E2E_PLUGIN_SOURCE === "checkout" ? "checkout" : "snapshot";
+  const mode = process.env.OPENCLAW_E2E_PLUGIN_SOURCE;
+  return mode === "checkout" || mode === "packed" ? mode : "snapshot";
 }
 
 /** The directory to put in `plugins.load.paths` for this test process. */
@@ -45,6 +52,10 @@ export function pluginLoadPath(mode: PluginSourceMode = pluginSourceMode()): str
   if (mode === "checkout") {
     ensureCheckoutBuild();
     return REPO_ROOT;
+  }
+  if (mode === "packed") {
+    packedDir ??= createPacked();
+    return packedDir;
   }
   snapshotDir ??= createSnapshot();
   return snapshotDir;
@@ -92,7 +103,8 @@ function sweepStaleSnapshots(): void {
   }
 }
 
-function createSnapshot(): string {
+/** A private package directory under .e2e/ (removed at exit) with the package files and node_modules linked. */
+function newPackageDir(): string {
   sweepStaleSnapshots();
   const dir = join(E2E_ROOT, `plugin-${process.pid}-${randomBytes(3).toString("hex")}`);
   mkdirSync(dir, { recursive: true });
@@ -102,9 +114,24 @@ function createSnapshot(): string {
   for (const file of PACKAGE_FILES) {
     if (existsSync(join(REPO_ROOT, file))) cpSync(join(REPO_ROOT, file), join(dir, file));
   }
-  cpSync(join(REPO_ROOT, "src"), join(dir, "src"), { recursive: true });
   // Dependencies resolve through the checkout's node_modules (OpenClaw skips node_modules when capturing).
   symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"), "dir");
+  return dir;
+}
+
+/** The `npm pack` layout: the esbuild bundle as dist/index.js (the esbuild step of package.json `build`). */
+function createPacked(): string {
+  const dir = newPackageDir();
+  const script = (JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { scripts: { build: string } }).scripts.build;
+  const esbuildArgs = script.slice(script.indexOf("esbuild ") + "esbuild ".length).split(" ").map((arg) => (arg === "--outfile=dist/index.js" ? `--outfile=${join(dir, "dist", "index.js")}` : arg));
+  const bundle = spawnSync(join(NODE_BIN_DIR, "esbuild"), esbuildArgs, { cwd: REPO_ROOT, env: buildChildEnv(process.env.HOME ?? REPO_ROOT), encoding: "utf8", timeout: 120_000 });
+  if (bundle.status !== 0 || !existsSync(join(dir, "dist", "index.js"))) throw new Error(`esbuild bundle for the packed plugin failed:\n${bundle.stdout}${bundle.stderr}`);
+  return dir;
+}
+
+function createSnapshot(): string {
+  const dir = newPackageDir();
+  cpSync(join(REPO_ROOT, "src"), join(dir, "src"), { recursive: true });
   const build = compile(join(dir, "dist"), REPO_ROOT);
   const missing = declaredRuntimeEntries(dir).filter((entry) => !existsSync(join(dir, entry)));
   if (missing.length > 0) {
