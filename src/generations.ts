@@ -2,14 +2,15 @@
  * Which generation of the process-wide services is current, and when it is replaced
  * (docs/lifecycle.md). A Gateway replaces the plugin when `plugins.entries.dynamo.*` changes:
  * `gateway_stop {reason: "plugin replacement"}` → `register()` with the new settings →
- * `gateway_start`. So:
- *  - a replacement stop only flushes and leaves the services waiting to be claimed;
- *  - the next `register()` claims them: same settings → the same services carry on (open spans,
- *    Dynamo sessions and relay queue included); other settings → the old generation is retired
- *    (open spans ended, Dynamo sessions closed, exporter and relay flushed and closed, all bounded)
- *    and a new one is built from the new settings;
- *  - services nobody claims within `REPLACEMENT_CLAIM_MS` (the plugin was disabled or removed) are
- *    shut down;
+ * `gateway_start`. OpenClaw disposes the old plugin instance right after that stop and gives it
+ * 5 s, so the stop hands over nothing:
+ *  - a replacement stop retires the current generation: open spans end (marked as not observed to
+ *    end) into its own exporter and relay, open Dynamo sessions are closed, exporter and relay are
+ *    flushed and closed, all within `flushTimeoutMs`;
+ *  - the next `register()` builds a new generation from its settings (new or unchanged);
+ *  - a `register()` with other settings while the current generation is open (no stop before it)
+ *    retires it the same way; one with the same settings keeps it (OpenClaw registers several
+ *    times per process);
  *  - any other stop, the sole-listener signal and process exit shut everything down; a later
  *    `register()` (an in-process Gateway restart) builds a new generation.
  * Every hook, provider call and the status method reach services through `getServices`, so
@@ -19,8 +20,6 @@ import type { PluginRuntime } from "./runtime.ts";
 import { service } from "./runtime.ts";
 import { createServices, type PluginStatus, type ReplacedGeneration, type Services } from "./services.ts";
 
-/** How long services released by a replacement stop wait for the next registration or `gateway_start`. */
-export const REPLACEMENT_CLAIM_MS = 10_000;
 /** Replaced generations whose final counters `dynamo.status` keeps. */
 const REPLACED_KEPT = 3;
 
@@ -29,8 +28,6 @@ interface Generations {
   count: number;
   /** A final stop happened and nothing registered since: late hooks must not open sockets again. */
   stopped: boolean;
-  /** Pending between a replacement stop and the registration (or `gateway_start`) that claims the services. */
-  unclaimed: NodeJS.Timeout | undefined;
   /** Shutdowns of replaced generations still running (a final stop waits for them). */
   retiring: Set<Promise<void>>;
   /** Final counters of the last replaced generations, newest first. */
@@ -42,7 +39,6 @@ function generations(runtime: PluginRuntime): Generations {
     current: undefined,
     count: 0,
     stopped: false,
-    unclaimed: undefined,
     retiring: new Set(),
     replaced: [],
   }));
@@ -58,52 +54,34 @@ export function getServices(runtime: PluginRuntime): Services {
 
 /**
  * A registration's settings take effect: the current services when they were built from the same
- * settings, else a new generation (the old one is retired in the background, bounded).
+ * settings, else a new generation (an open old one is retired in the background, bounded).
  */
 export function adoptSettings(runtime: PluginRuntime): Services {
   const state = generations(runtime);
-  claimServices(runtime);
   const current = state.current;
   if (current && !current.closed && current.fingerprint === runtime.fingerprint) return current;
-  if (!current || current.closed) return build(runtime, state);
-  void retire(state, current, "settings changed");
+  if (current && !current.closed) void retire(state, current, "settings changed");
   const next = build(runtime, state);
-  runtime.log.info(
-    `settings changed: generation ${next.generation} of the exporter, relay and Dynamo sessions uses them; ` +
-      `generation ${current.generation} ends its open spans, closes its Dynamo sessions, flushes and closes (docs/lifecycle.md).`,
-  );
+  if (current) {
+    const settings = current.fingerprint === next.fingerprint ? "unchanged" : "new";
+    runtime.log.info(
+      `generation ${next.generation} of the exporter, relay and Dynamo sessions runs with the ${settings} settings; ` +
+        `generation ${current.generation} ended its open spans, closed its Dynamo sessions and was flushed and closed (docs/lifecycle.md).`,
+    );
+  }
   return next;
 }
 
-/** `gateway_start`: whatever a replacement stop released is in use again. */
-export function claimServices(runtime: PluginRuntime): void {
-  const state = generations(runtime);
-  clearTimeout(state.unclaimed);
-  state.unclaimed = undefined;
-  state.stopped = false;
-}
-
-/** `gateway_stop {reason: "plugin replacement"}`: flush, and wait for the next registration to claim the services. */
+/** `gateway_stop {reason: "plugin replacement"}`: retire the current generation; the next registration builds one. */
 export async function releaseForReplacement(runtime: PluginRuntime): Promise<void> {
   const state = generations(runtime);
   const current = state.current;
-  if (!current || current.closed) return;
-  clearTimeout(state.unclaimed);
-  state.unclaimed = setTimeout(() => {
-    state.unclaimed = undefined;
-    if (state.current !== current || current.closed) return;
-    state.stopped = true;
-    void retire(state, current, "plugin unloaded");
-  }, REPLACEMENT_CLAIM_MS);
-  state.unclaimed.unref();
-  await current.flush();
+  if (current && !current.closed) await retire(state, current, "plugin replacement");
 }
 
 /** Gateway stop, sole-listener signal, process exit: every generation shuts down (bounded, idempotent). */
 export async function shutdownServices(runtime: PluginRuntime, reason: string): Promise<void> {
   const state = generations(runtime);
-  clearTimeout(state.unclaimed);
-  state.unclaimed = undefined;
   state.stopped = true;
   await Promise.all([state.current?.shutdown(reason), ...state.retiring]);
 }

@@ -8,7 +8,7 @@
  * registration that still fire never reach closed services.
  */
 import type { OpenClawPluginApi } from "openclaw/plugin-sdk/plugin-entry";
-import { adoptSettings, claimServices, getServices, releaseForReplacement, shutdownServices, statusOf } from "./generations.ts";
+import { adoptSettings, getServices, releaseForReplacement, shutdownServices, statusOf } from "./generations.ts";
 import { installProcessHandlers } from "./lifecycle.ts";
 import { API_KEY_ENV, createDynamoProvider } from "./provider/provider.ts";
 import { getPluginRuntime, type PluginRuntime } from "./runtime.ts";
@@ -88,9 +88,8 @@ function registerHooks(api: OpenClawPluginApi, runtime: PluginRuntime, current: 
   });
   on("gateway_start", () => {
     runtime.services.set("gateway", true);
-    claimServices(runtime);
   });
-  // A replacement is followed by register() with the (possibly new) settings: only flush here.
+  // A replacement is followed by register() with the (possibly new) settings, which builds the next generation.
   on("gateway_stop", (event) =>
     event.reason === REPLACEMENT_REASON ? releaseForReplacement(runtime) : shutdownServices(runtime, "gateway stop"),
   );
