@@ -44,7 +44,7 @@ function generations(runtime: PluginRuntime): Generations {
   }));
 }
 
-/** The current services; built on first use (and after a stop that no final stop follows). */
+/** The current services; built on first use and after a replacement stop (not after a final stop). */
 export function getServices(runtime: PluginRuntime): Services {
   const state = generations(runtime);
   const current = state.current;
@@ -66,7 +66,7 @@ export function adoptSettings(runtime: PluginRuntime): Services {
     const settings = current.fingerprint === next.fingerprint ? "unchanged" : "new";
     runtime.log.info(
       `generation ${next.generation} of the exporter, relay and Dynamo sessions runs with the ${settings} settings; ` +
-        `generation ${current.generation} ended its open spans, closed its Dynamo sessions and was flushed and closed (docs/lifecycle.md).`,
+        `generation ${current.generation} ends its open spans, closes its Dynamo sessions, flushes and closes (docs/lifecycle.md).`,
     );
   }
   return next;
