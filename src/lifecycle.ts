@@ -29,7 +29,7 @@ export interface SignalTarget {
 }
 
 export function installProcessHandlers(runtime: PluginRuntime, target: SignalTarget = process as unknown as SignalTarget): void {
-  const installed = service(runtime, "lifecycle", () => new WeakSet<object>());
+  const installed = service(runtime, "process-handlers", () => new WeakSet<object>());
   if (installed.has(target)) return;
   installed.add(target);
   target.once("beforeExit", () => {
