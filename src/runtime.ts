@@ -7,6 +7,7 @@
  * (openclaw-plugin-sdk.md §14, pitfalls 1 and 13). Everything that must exist once per process
  * lives in one object reached through a global symbol, created by the first registration.
  */
+import { createHash } from "node:crypto";
 import { loadConfig } from "./config.ts";
 import type { DynamoPluginConfig } from "./types.ts";
 
@@ -18,7 +19,10 @@ export interface Log {
 }
 
 export interface PluginRuntime {
+  /** The settings of the latest registration (a Gateway's plugin replacement brings new ones, docs/lifecycle.md). */
   readonly config: DynamoPluginConfig;
+  /** Digest of `config`: services built from other settings are replaced (src/generations.ts). */
+  readonly fingerprint: string;
   readonly log: Log;
   /** Logs `message` once per `key` for the life of the process (one clear line per cause). */
   warnOnce(key: string, message: string): void;
@@ -30,10 +34,22 @@ const RUNTIME_KEY = Symbol.for("openclaw-dynamo.runtime");
 
 type GlobalWithRuntime = typeof globalThis & { [RUNTIME_KEY]?: PluginRuntime };
 
-export function getPluginRuntime(init: { pluginConfig: unknown; env: NodeJS.ProcessEnv; log: Log }): PluginRuntime {
+type RuntimeInit = { pluginConfig: unknown; env: NodeJS.ProcessEnv; log: Log };
+type MutableRuntime = PluginRuntime & { reconfigure(init: RuntimeInit): void };
+
+/**
+ * The process-wide runtime, with the settings of this registration: every `register()` re-reads
+ * `plugins.entries.dynamo.config` (cheap), so the registration that follows a plugin replacement
+ * brings its new settings in; whether services are rebuilt is decided by src/generations.ts.
+ */
+export function getPluginRuntime(init: RuntimeInit): PluginRuntime {
   const holder = globalThis as GlobalWithRuntime;
-  const existing = holder[RUNTIME_KEY];
-  if (existing) return existing;
+  const existing = holder[RUNTIME_KEY] as MutableRuntime | undefined;
+  if (existing) {
+    // A runtime left by an older build of the plugin (before reconfigure existed) is kept as is.
+    existing.reconfigure?.(init);
+    return existing;
+  }
   const runtime = createRuntime(init);
   holder[RUNTIME_KEY] = runtime;
   return runtime;
@@ -58,12 +74,18 @@ export function service<T>(runtime: PluginRuntime, name: string, create: () => T
   return created;
 }
 
-function createRuntime(init: { pluginConfig: unknown; env: NodeJS.ProcessEnv; log: Log }): PluginRuntime {
-  const { config, warnings } = loadConfig(init.pluginConfig, init.env);
+function createRuntime(init: RuntimeInit): MutableRuntime {
   const warned = new Set<string>();
   const log = prefixed(init.log);
-  const runtime: PluginRuntime = {
-    config,
+  let config: DynamoPluginConfig;
+  let fingerprint = "";
+  const runtime: MutableRuntime = {
+    get config() {
+      return config;
+    },
+    get fingerprint() {
+      return fingerprint;
+    },
     log,
     warnOnce(key, message) {
       if (warned.has(key)) return;
@@ -71,9 +93,23 @@ function createRuntime(init: { pluginConfig: unknown; env: NodeJS.ProcessEnv; lo
       log.warn(message);
     },
     services: new Map(),
+    reconfigure(next) {
+      const loaded = loadConfig(next.pluginConfig, next.env);
+      const digest = fingerprintOf(loaded.config);
+      if (digest === fingerprint) return;
+      config = loaded.config;
+      fingerprint = digest;
+      // Once per cause and settings: a fixed-then-broken setting is reported again.
+      for (const warning of loaded.warnings) runtime.warnOnce(`config:${warning.key}:${digest}`, warning.message);
+    },
   };
-  for (const warning of warnings) runtime.warnOnce(`config:${warning.key}`, warning.message);
+  runtime.reconfigure(init);
   return runtime;
+}
+
+/** A digest, not the settings themselves: they hold the API key and OTLP header values. */
+function fingerprintOf(config: DynamoPluginConfig): string {
+  return createHash("sha256").update(JSON.stringify(config)).digest("hex").slice(0, 16);
 }
 
 function prefixed(log: Log): Log {

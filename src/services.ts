@@ -1,7 +1,8 @@
 /**
- * The process-wide services, built once from the config: tracer provider + span tree (src/trace),
- * the relay as one of the tracer's span processors (src/relay), and — with `DYN_AGENT_TRACE` on —
- * protocol negotiation and Dynamo session lifecycle (src/provider).
+ * One generation of the process-wide services, built from one set of settings: tracer provider +
+ * span tree (src/trace), the relay as one of the tracer's span processors (src/relay), and — with
+ * `DYN_AGENT_TRACE` on — protocol negotiation and Dynamo session lifecycle (src/provider). Which
+ * generation is current, and when one is replaced, is src/generations.ts (docs/lifecycle.md).
  */
 import { DynamoSessions } from "./provider/session.ts";
 import { ProtocolState } from "./provider/protocol.ts";
@@ -15,9 +16,16 @@ import { processRole } from "./trace/process-role.ts";
 import { SpanTree } from "./trace/span-tree.ts";
 import type { PluginRuntime } from "./runtime.ts";
 import type { DynamoPluginConfig } from "./types.ts";
-import { service } from "./runtime.ts";
+
+export { getServices } from "./generations.ts";
 
 export interface Services {
+  /** 1 for the first services of the process, +1 for each rebuild (docs/lifecycle.md). */
+  readonly generation: number;
+  /** `PluginRuntime.fingerprint` of the settings these services were built from. */
+  readonly fingerprint: string;
+  /** True once `shutdown` started: events reaching these services now are counted as dropped. */
+  readonly closed: boolean;
   readonly tracing: Tracing;
   readonly tree: SpanTree;
   readonly relay: DynamoToolRelayProcessor | undefined;
@@ -32,6 +40,8 @@ export interface Services {
 }
 
 export interface PluginStatus {
+  /** Which services generation answers (it changes when a plugin replacement brings new settings). */
+  readonly generation: number;
   readonly agentTrace: boolean;
   readonly protocol: { setting: string; inUse: string; fallbacks: number } | undefined;
   readonly openSessions: Array<{ trajectoryId: string; protocol: string; runKind: string }>;
@@ -40,14 +50,19 @@ export interface PluginStatus {
   readonly exporter: ExporterStatus;
   readonly spanTree: SpanTree["sizes"];
   readonly lastError: string | undefined;
+  /** Final counters of the generations a plugin replacement retired, newest first (docs/lifecycle.md). */
+  readonly replacedGenerations?: readonly ReplacedGeneration[];
 }
 
-export function getServices(runtime: PluginRuntime): Services {
-  return service(runtime, "services", () => createServices(runtime));
+export interface ReplacedGeneration {
+  readonly generation: number;
+  readonly reason: string;
+  readonly relay: ToolRelayStatus | undefined;
+  readonly exporter: ExporterStatus;
 }
 
-function createServices(runtime: PluginRuntime): Services {
-  const { config, log } = runtime;
+export function createServices(runtime: PluginRuntime, generation: number): Services {
+  const { config, log, fingerprint } = runtime;
   const protocols = config.agentTrace
     ? new ProtocolState(config.protocol, (from, to) =>
         log.info(`Dynamo rejected ${from} agent identity (Dynamo 1.3+); using ${to} for the rest of this process.`),
@@ -132,6 +147,11 @@ function createServices(runtime: PluginRuntime): Services {
   };
 
   return {
+    generation,
+    fingerprint,
+    get closed() {
+      return shutdownPromise !== undefined;
+    },
     tracing,
     tree,
     relay,
@@ -170,6 +190,7 @@ function createServices(runtime: PluginRuntime): Services {
       const relayStatus = relay?.status();
       const exporter = tracing.exporter;
       return {
+        generation,
         agentTrace: config.agentTrace,
         protocol: protocols ? { setting: protocols.setting, inUse: protocols.current, fallbacks: protocols.fallbacks } : undefined,
         openSessions: sessions?.openChains() ?? [],

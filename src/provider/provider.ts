@@ -3,7 +3,7 @@
  * at a Dynamo frontend, with models discovered from `/v1/models` and any `dynamo/<id>` accepted.
  * Per-request identity and tracing are added by the stream wrapper (./stream.ts).
  */
-import type { ProviderPlugin } from "openclaw/plugin-sdk/plugin-entry";
+import type { ProviderPlugin, ProviderWrapStreamFnContext } from "openclaw/plugin-sdk/plugin-entry";
 import type { ProviderDeps } from "./deps.ts";
 import { discoverModels } from "./discovery.ts";
 import { MODEL_API, PROVIDER_ID, modelDefinition, runtimeModel } from "./models.ts";
@@ -13,11 +13,15 @@ export const API_KEY_ENV = "DYNAMO_API_KEY";
 const LABEL = "NVIDIA Dynamo";
 const loadSetup = () => import("openclaw/plugin-sdk/provider-setup");
 
-export function createDynamoProvider(deps: ProviderDeps): ProviderPlugin {
-  const { config } = deps;
+/**
+ * `current` returns the services generation in use (src/generations.ts): a provider registered
+ * before a plugin replacement reads the new settings, and each request keeps the generation it
+ * started with.
+ */
+export function createDynamoProvider(current: () => ProviderDeps): ProviderPlugin {
   const baseUrlFor = (providerConfig: unknown): string => {
     const configured = (providerConfig as { baseUrl?: unknown } | undefined)?.baseUrl;
-    return typeof configured === "string" && configured.trim() ? configured.trim().replace(/\/+$/, "") : config.baseUrl;
+    return typeof configured === "string" && configured.trim() ? configured.trim().replace(/\/+$/, "") : current().config.baseUrl;
   };
   return {
     id: PROVIDER_ID,
@@ -36,15 +40,17 @@ export function createDynamoProvider(deps: ProviderDeps): ProviderPlugin {
           (await loadSetup()).promptAndConfigureOpenAICompatibleSelfHostedProviderAuth({
             cfg: ctx.config,
             prompter: ctx.prompter,
-            ...setupDefaults(config.baseUrl),
+            ...setupDefaults(current().config.baseUrl),
           }),
         runNonInteractive: async (ctx: unknown) =>
-          (await loadSetup()).configureOpenAICompatibleSelfHostedProviderNonInteractive({ ctx, ...setupDefaults(config.baseUrl) }),
+          (await loadSetup()).configureOpenAICompatibleSelfHostedProviderNonInteractive({ ctx, ...setupDefaults(current().config.baseUrl) }),
       },
     ],
     catalog: {
       order: "late",
       run: async () => {
+        const deps = current();
+        const { config } = deps;
         const result = await discoverModels(config.baseUrl, config.apiKey);
         if (!result.ok) {
           deps.warnOnce(
@@ -65,10 +71,13 @@ export function createDynamoProvider(deps: ProviderDeps): ProviderPlugin {
     resolveDynamicModel: (ctx) => runtimeModel(ctx.modelId, baseUrlFor(ctx.providerConfig)),
     // Availability checks consult this; the request path in OpenClaw 2026.9.6 does not (it needs the
     // env var, which plugin.ts seeds), see openclaw-plugin-sdk.md §13.
-    resolveSyntheticAuth: () => ({ apiKey: config.apiKey, source: "openclaw-dynamo", mode: "api-key" }),
+    resolveSyntheticAuth: () => ({ apiKey: current().config.apiKey, source: "openclaw-dynamo", mode: "api-key" }),
     buildUnknownModelHint: () =>
-      `Dynamo models are addressed as dynamo/<model-id>; check DYNAMO_BASE_URL (now ${config.baseUrl}).`,
-    wrapStreamFn: createStreamWrapper(deps),
+      `Dynamo models are addressed as dynamo/<model-id>; check DYNAMO_BASE_URL (now ${current().config.baseUrl}).`,
+    wrapStreamFn: (ctx: ProviderWrapStreamFnContext) => {
+      if (!ctx.streamFn) return undefined;
+      return ((model, context, options) => createStreamWrapper(current())(ctx)!(model, context, options)) as typeof ctx.streamFn;
+    },
   } as ProviderPlugin;
 }
 

@@ -162,11 +162,11 @@ describe("SIGTERM to a one-shot process mid-tool-call", () => {
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
       child.on("exit", (code, signal) => resolve({ code, signal, at: performance.now() })),
     );
-    /** How the fixture ended, and `ms` from the SIGTERM to its exit. */
-    const terminate = async () => {
+    /** How the fixture ended, and `ms` from the signal to its exit. */
+    const terminate = async (signal: NodeJS.Signals = "SIGTERM") => {
       await ready;
       const sentAt = performance.now();
-      child.kill("SIGTERM");
+      child.kill(signal);
       const exit = await exited;
       return { ...exit, ms: exit.at - sentAt };
     };
@@ -212,6 +212,22 @@ describe("SIGTERM to a one-shot process mid-tool-call", () => {
     const spans = await s.waitFor(() => (s.otlp.spans.length >= 3 ? s.otlp.spans : undefined), 5_000, "the run's spans");
     const exec = spans.find((span) => span.name === "execute_tool exec");
     expect(exec?.attributes["dynamo.tool.status"], run.output()).toBe("succeeded");
+    expect(spans.find((span) => span.name === "invoke_agent main")?.attributes["openclaw.run.end_observed"]).toBeUndefined();
+    const records = s.relay.accepted.map((m) => m.record as { event_type: string; tool: { status: string } });
+    expect(records.map((r) => [r.event_type, r.tool.status])).toEqual([
+      ["tool_start", "running"],
+      ["tool_end", "succeeded"],
+    ]);
+  }, 60_000);
+
+  it("with another SIGINT listener and no Gateway (OpenClaw's TUI clearing its input), Ctrl+C only flushes: the run goes on, traced and relayed", async () => {
+    const s = await sim("headers");
+    const run = runFixture({ SIM_BASE_URL: s.baseUrl, SIM_OTLP: s.otlpUrl, SIM_ZMQ: s.zmqEndpoint }, "tui");
+    const exit = await run.terminate("SIGINT");
+    expect(exit.code, run.output()).toBe(0);
+    expect(run.output()).toContain("INPUT CLEARED");
+    const spans = await s.waitFor(() => (s.otlp.spans.length >= 3 ? s.otlp.spans : undefined), 5_000, "the run's spans");
+    expect(spans.find((span) => span.name === "execute_tool exec")?.attributes["dynamo.tool.status"], run.output()).toBe("succeeded");
     expect(spans.find((span) => span.name === "invoke_agent main")?.attributes["openclaw.run.end_observed"]).toBeUndefined();
     const records = s.relay.accepted.map((m) => m.record as { event_type: string; tool: { status: string } });
     expect(records.map((r) => [r.event_type, r.tool.status])).toEqual([
