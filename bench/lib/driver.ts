@@ -83,9 +83,10 @@ export interface RegisteredProvider {
   catalog?: { run(ctx: unknown): Promise<{ provider: { models: unknown[] } }> };
 }
 
-/** The plugin's services at its process-wide symbol (undefined before they were built). */
+/** The plugin's current services generation at its process-wide symbol (undefined before one was built; src/generations.ts). */
 export function pluginServices(): Services | undefined {
-  return (globalThis as GlobalWithRuntime)[RUNTIME_KEY]?.services.get("services") as Services | undefined;
+  const generations = (globalThis as GlobalWithRuntime)[RUNTIME_KEY]?.services.get("generations") as { current?: Services } | undefined;
+  return generations?.current;
 }
 
 export function pluginHarness(pluginConfig: Record<string, unknown>): Harness {
