@@ -70,6 +70,8 @@ function registerHooks(api: OpenClawPluginApi, runtime: PluginRuntime, services:
     await services.flush();
   });
   on("session_end", async (event, ctx) => {
+    // Compaction is not an end: the conversation and its Dynamo chain go on (no close / final).
+    if (!traceHooks.onSessionEnd(tree, event, ctx)) return;
     sessions?.sessionEnded(
       typeof event.sessionKey === "string" ? event.sessionKey : ctx.sessionKey,
       typeof event.sessionId === "string" ? event.sessionId : ctx.sessionId,

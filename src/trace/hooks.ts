@@ -108,6 +108,20 @@ export function onAgentEnd(tree: SpanTree, event: HookEvent, ctx: HookCtx) {
   });
 }
 
+/**
+ * `session_end`: true when the conversation really ended (its Dynamo chain ends); false at
+ * compaction, where OpenClaw's session goes on (openclaw-plugin-sdk.md §8.3: `reason: "compaction"`,
+ * `nextSessionId` when a context engine rotates the id).
+ */
+export function onSessionEnd(tree: SpanTree, event: HookEvent, ctx: HookCtx): boolean {
+  return tree.sessionEnded({
+    sessionKey: str(event.sessionKey) ?? str(ctx.sessionKey),
+    sessionId: str(event.sessionId) ?? str(ctx.sessionId),
+    reason: str(event.reason),
+    nextSessionId: str(event.nextSessionId),
+  });
+}
+
 export function onResolveExecEnv(tree: SpanTree, event: HookEvent, ctx: HookCtx): Record<string, string> | undefined {
   return tree.execEnv(str(event.sessionKey) ?? str(ctx.sessionKey));
 }

@@ -8,6 +8,7 @@ import {
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
+  TraceFlags,
   trace,
   type Attributes,
   type Context,
@@ -19,6 +20,7 @@ import {
 import type { DynamoPluginConfig } from "../types.ts";
 import { DYNAMO, GEN_AI, LLM_SYSTEM, OPENCLAW, OPENINFERENCE, OPERATION, PROVIDER_NAME, SPAN_KIND } from "./attributes.ts";
 import { BoundedMap } from "./bounded-map.ts";
+import { Conversations, type Chain } from "./conversations.ts";
 import { safeJson, textOf, truncate } from "./content.ts";
 import type { ReservableIdGenerator } from "./id-generator.ts";
 import { deriveIds, type DynamoIds } from "./ids.ts";
@@ -45,7 +47,10 @@ export interface AgentRun {
   readonly kind: RunKind;
   readonly span: Span;
   readonly spanContext: SpanContext;
+  /** The chain's ids (docs/identity.md): the same for every run of one OpenClaw session. */
   readonly ids: DynamoIds;
+  /** The Dynamo chain (OpenClaw conversation) the run belongs to. */
+  readonly chain: Chain;
   readonly agentId: string;
   readonly sessionKey: string | undefined;
   readonly sessionId: string | undefined;
@@ -109,10 +114,16 @@ export interface SpanTreeOptions {
   readonly inbound?: InboundContext | undefined;
   /** Process-level identity: child-process role and the env/config overrides (./process-role.ts). */
   readonly identity?: ProcessRole | undefined;
+  /** Dynamo chains per OpenClaw session (./conversations.ts); a process-local one when absent. */
+  readonly conversations?: Conversations | undefined;
   /** Called once per run when its agent span ends. */
   readonly onRunEnded?: (run: AgentRun) => void;
 }
 
+/** The variable a nested process reads its parent trajectory from (src/config.ts). */
+export const PARENT_TRAJECTORY_ENV = "DYN_AGENT_PARENT_TRAJECTORY_ID";
+/** `link.kind` of the link from a later run's agent span to its chain's first agent span. */
+export const CHAIN_LINK_KIND = "dynamo_chain_start";
 const MODEL_CALL_SUFFIX = /:model:\d+$/;
 const VALID_TRACE_ID = /^(?!0{32})[0-9a-f]{32}$/;
 const BRIDGE_INNER_PREFIX = "tool_search_code:";
@@ -142,6 +153,7 @@ export class SpanTree {
   private readonly idGenerator: ReservableIdGenerator;
   private readonly config: DynamoPluginConfig;
   private readonly options: SpanTreeOptions;
+  readonly conversations: Conversations;
   /** Runs that have not ended. */
   private readonly runs: BoundedMap<string, AgentRun>;
   /** Ended runs, remembered for late hooks (see ENDED_RUNS_REMEMBERED). */
@@ -167,11 +179,15 @@ export class SpanTree {
     this.tracer = options.tracer;
     this.idGenerator = options.idGenerator;
     this.config = options.config;
+    this.conversations = options.conversations ?? new Conversations();
     // A run whose end hook never arrives is ended when it is evicted, so its span is not lost.
     this.runs = new BoundedMap<string, AgentRun>({
       capacity: 10_000,
       ttlMs: TTL_MS,
       onEvict: (_, run) => this.finishRun(run, { abandoned: true }),
+      // Idle expiry is for runs with nothing open: a run waiting on a tool call (a 40-minute build,
+      // `sessions_yield` waiting on a subagent) is alive however long its hooks stay silent.
+      keepAlive: (run) => hasOpenTool(run),
     });
     this.endedRuns = new BoundedMap<string, AgentRun>({
       capacity: ENDED_RUNS_REMEMBERED,
@@ -540,7 +556,23 @@ export class SpanTree {
     if (queue.length > EXEC_RESERVATIONS_PER_SESSION) queue.shift();
     // The run's TRACESTATE and BAGGAGE are the same for all its commands: built on its first exec.
     run.execEnv ??= childProcessEnvFactory(run.spanContext, run.ids.trajectoryId, this.options.inbound?.context);
-    return run.execEnv(spanId);
+    // A nested OpenClaw becomes a child chain of this run, whatever DYN_AGENT_* it inherited
+    // (./process-role.ts; docs/identity.md).
+    return { ...run.execEnv(spanId), [PARENT_TRAJECTORY_ENV]: run.ids.trajectoryId };
+  }
+
+  /**
+   * `session_end`: whether the OpenClaw conversation (and so its Dynamo chain) ended. At compaction
+   * it goes on, under the next session id when a context engine rotates it; at a Gateway shutdown or
+   * restart the chain is kept for the next process; any other end (reset, new, idle, deleted) forgets it.
+   */
+  sessionEnded(end: { sessionKey?: string | undefined; sessionId?: string | undefined; reason?: string | undefined; nextSessionId?: string | undefined }): boolean {
+    if (end.reason === "compaction") {
+      this.conversations.rotate(end.sessionId, end.nextSessionId, end.sessionKey);
+      return false;
+    }
+    if (end.reason !== "shutdown" && end.reason !== "restart") this.conversations.forget(end);
+    return true;
   }
 
   /** Ends every open span (gateway stop, process exit). */
@@ -563,9 +595,12 @@ export class SpanTree {
     const agentId = ref.agentId ?? agentIdOfSessionKey(ref.sessionKey) ?? "main";
     let parentContext: Context = ROOT_CONTEXT;
     let parentTrajectoryId: string | undefined;
-    let links: Link[] | undefined;
+    const links: Link[] = [];
     const identity = this.options.identity;
     let isSubagent = identity?.processIsSubagent === true;
+    // The run's chain (docs/identity.md): its session's, when an earlier run of it was seen.
+    let chain = this.conversations.find(ref);
+    let announcedBy: AgentRun | undefined;
     if (kind === "subagent") {
       isSubagent = true;
       const spawnTool = (ref.sessionKey && this.subagentParents.get(ref.sessionKey)) || this.newestOpenSpawnTool();
@@ -576,15 +611,14 @@ export class SpanTree {
     } else if (kind === "announce") {
       const childSessionKey = ANNOUNCE_RUN_ID.exec(runId)?.[1];
       const spawnTool = childSessionKey ? this.subagentParents.get(childSessionKey) : undefined;
-      const parentRun = spawnTool?.run ?? (ref.sessionKey ? this.latestRunBySession.get(ref.sessionKey) : undefined);
-      if (parentRun) {
-        parentContext = trace.setSpan(ROOT_CONTEXT, parentRun.span);
-        parentTrajectoryId = parentRun.ids.trajectoryId;
-      }
+      announcedBy = spawnTool?.run ?? (ref.sessionKey ? this.latestRunBySession.get(ref.sessionKey) : undefined);
+      if (announcedBy) parentContext = trace.setSpan(ROOT_CONTEXT, announcedBy.span);
+      // The announce run is a turn of the lead's conversation: the lead's chain, no parent of its own.
+      chain ??= announcedBy?.chain;
     } else {
       const inbound = this.options.inbound;
       if (inbound && this.config.inboundContext === "parent") parentContext = inbound.context;
-      else if (inbound) links = [{ context: inbound.spanContext, attributes: { "link.kind": "inbound_traceparent" } }];
+      else if (inbound) links.push({ context: inbound.spanContext, attributes: { "link.kind": "inbound_traceparent" } });
       parentTrajectoryId = identity?.leadParentTrajectoryId ?? inbound?.parentTrajectoryId;
       // A root agent span takes OpenClaw's trace id for the run. OpenClaw runs a Gateway request that
       // carried an upstream `traceparent` in that trace, so the run continues the caller's trace; the
@@ -595,6 +629,15 @@ export class SpanTree {
         this.idGenerator.useForNextTrace(openclawTraceId);
         this.adoptedTraceIds.set(openclawTraceId, runId);
       }
+    }
+    if (chain) {
+      // A later run of the conversation links to the chain's first agent span (possibly in an
+      // earlier trace or process), which the chain's trajectory id names.
+      links.push({
+        context: { traceId: chain.first.traceId, spanId: chain.first.spanId, traceFlags: TraceFlags.SAMPLED, isRemote: true },
+        attributes: { "link.kind": CHAIN_LINK_KIND },
+      });
+      if (chain.kind === "subagent") isSubagent = true;
     }
     const span = this.tracer.startSpan(
       `${OPERATION.INVOKE_AGENT} ${agentId}`,
@@ -610,24 +653,31 @@ export class SpanTree {
           ...(ref.sessionKey ? { [OPENCLAW.SESSION_KEY]: ref.sessionKey } : {}),
           ...(ref.provider ? { [GEN_AI.PROVIDER_NAME]: ref.provider } : {}),
         },
-        ...(links ? { links } : {}),
+        ...(links.length > 0 ? { links } : {}),
         ...(startTime !== undefined ? { startTime } : {}),
       },
       parentContext,
     );
     const spanContext = span.spanContext();
-    const ids = deriveIds({
-      agentSpan: spanContext,
-      parentTrajectoryId,
-      sessionIdOverride: identity?.sessionIdOverride,
-      trajectoryIdOverride: kind === "lead" ? identity?.leadTrajectoryIdOverride : undefined,
-    });
+    if (!chain) {
+      const ids = deriveIds({
+        agentSpan: spanContext,
+        // An announce run without a known lead chain starts the lead's chain: no parent.
+        parentTrajectoryId: kind === "announce" ? undefined : parentTrajectoryId,
+        sessionIdOverride: identity?.sessionIdOverride,
+        trajectoryIdOverride: kind === "subagent" ? undefined : identity?.leadTrajectoryIdOverride,
+      });
+      const created = { ids, kind: isSubagent ? ("subagent" as const) : ("lead" as const), first: spanContext };
+      chain = this.conversations.create(ref, created) ?? { ...created, sessionKey: ref.sessionKey, sessionIds: [] };
+    }
+    const ids = chain.ids;
     const run: AgentRun = {
       runId,
       kind,
       span,
       spanContext,
       ids,
+      chain,
       agentId,
       sessionKey: ref.sessionKey,
       sessionId: ref.sessionId,
@@ -716,6 +766,11 @@ function runAttributes(ids: DynamoIds, sessionId: string | undefined): Attribute
  */
 function releaseSpan(holder: { readonly span: Span; readonly spanContext: SpanContext }): void {
   (holder as { span: Span }).span = trace.wrapSpanContext(holder.spanContext);
+}
+
+function hasOpenTool(run: AgentRun): boolean {
+  for (const tool of run.tools.values()) if (!tool.ended) return true;
+  return false;
 }
 
 /** `ref` with the gaps filled from `earlier` (what earlier hooks of the same run said). */
