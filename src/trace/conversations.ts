@@ -9,9 +9,20 @@
  * rotates the id at compaction names the next id (`session_end.nextSessionId`): that is an alias of
  * the same chain. Chains outlive the process through a `ChainStore` (./chain-store.ts).
  */
-import type { SpanContext } from "@opentelemetry/api";
+import { TraceFlags, type Link, type SpanContext } from "@opentelemetry/api";
 import { BoundedMap } from "./bounded-map.ts";
 import type { DynamoIds } from "./ids.ts";
+
+/** `link.kind` of the link from a later run's agent span to its chain's first agent span. */
+export const CHAIN_LINK_KIND = "dynamo_chain_start";
+
+/** The link a later run's agent span carries to the chain's first one (maybe in another trace or process). */
+export function chainStartLink(chain: Chain): Link {
+  return {
+    context: { traceId: chain.first.traceId, spanId: chain.first.spanId, traceFlags: TraceFlags.SAMPLED, isRemote: true },
+    attributes: { "link.kind": CHAIN_LINK_KIND },
+  };
+}
 
 export type ChainKind = "lead" | "subagent";
 
