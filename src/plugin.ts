@@ -78,6 +78,10 @@ function registerHooks(api: OpenClawPluginApi, runtime: PluginRuntime, services:
     );
     await Promise.all([services.flush(), sessions?.settled()]);
   });
+  // A subagent's session ended (a `mode: "session"` subagent's end; idempotent for one-shot ones).
+  on("subagent_ended", (event) => {
+    if (typeof event.targetSessionKey === "string") sessions?.sessionEnded(event.targetSessionKey);
+  });
   on("gateway_start", () => {
     runtime.services.set("gateway", true);
   });

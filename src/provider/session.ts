@@ -107,9 +107,12 @@ export class DynamoSessions {
     chain.terminated = false;
   }
 
-  /** A run ended: subagent chains are closed / finalized now; lead chains wait for session end. */
+  /**
+   * A run ended: a one-shot subagent's chain is closed / finalized now; lead chains and `mode:
+   * "session"` subagents (follow-ups may come) wait for their session's end.
+   */
   runEnded(run: AgentRun): void {
-    if (run.isSubagent || run.kind === "subagent") this.terminate(run.ids.trajectoryId);
+    if ((run.isSubagent || run.kind === "subagent") && !run.chain?.persistent) this.terminate(run.ids.trajectoryId);
   }
 
   /** An OpenClaw session ended (not compaction): terminate its chain if still open. */

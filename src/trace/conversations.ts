@@ -34,6 +34,11 @@ export interface Chain {
   sessionKey: string | undefined;
   /** The session ids this chain went by (more than one after an id rotation at compaction). */
   readonly sessionIds: string[];
+  /**
+   * A subagent spawned with `mode: "session"`: its session outlives each run (follow-ups come
+   * through `sessions_send`), so its Dynamo session ends with the session, not with a run.
+   */
+  persistent?: boolean;
 }
 
 /** What a chain store keeps per chain (JSON). */
@@ -43,6 +48,7 @@ export interface StoredChain {
   readonly first: { readonly traceId: string; readonly spanId: string };
   readonly sessionKey?: string | undefined;
   readonly sessionIds: readonly string[];
+  readonly persistent?: boolean;
 }
 
 export interface ChainStore {
@@ -64,6 +70,8 @@ export class Conversations {
   private readonly byId: BoundedMap<string, Chain>;
   private readonly byKey: BoundedMap<string, Chain>;
   private readonly store: ChainStore | undefined;
+  /** Session keys of `mode: "session"` subagents whose first run has not started yet. */
+  private readonly persistentKeys = new BoundedMap<string, true>({ capacity: 10_000, ttlMs: 30 * 60_000 });
   private readonly onStoreError: ((error: unknown) => void) | undefined;
 
   constructor(options: { store?: ChainStore | undefined; onStoreError?: (error: unknown) => void } = {}) {
@@ -108,10 +116,22 @@ export class Conversations {
       first: { traceId: chain.first.traceId, spanId: chain.first.spanId },
       sessionKey: ref.sessionKey,
       sessionIds: ref.sessionId ? [ref.sessionId] : [],
+      ...(ref.sessionKey && this.persistentKeys.has(ref.sessionKey) ? { persistent: true } : {}),
     };
     this.index(created);
     this.persist();
     return created;
+  }
+
+  /** `subagent_spawned` with `mode: "session"`: the child's chain ends with its session, not its runs. */
+  markPersistent(sessionKey: string): void {
+    const chain = this.byKey.get(sessionKey);
+    if (chain) {
+      chain.persistent = true;
+      this.persist();
+    } else {
+      this.persistentKeys.set(sessionKey, true);
+    }
   }
 
   /** The session id rotated (a context engine's compaction): the conversation, and its chain, go on. */
@@ -176,6 +196,7 @@ function toStored(chain: Chain): StoredChain {
     first: chain.first,
     ...(chain.sessionKey ? { sessionKey: chain.sessionKey } : {}),
     sessionIds: chain.sessionIds,
+    ...(chain.persistent ? { persistent: true } : {}),
   };
 }
 
@@ -186,6 +207,7 @@ function toChain(stored: StoredChain): Chain {
     first: { traceId: stored.first.traceId, spanId: stored.first.spanId },
     sessionKey: stored.sessionKey,
     sessionIds: [...stored.sessionIds],
+    ...(stored.persistent === true ? { persistent: true } : {}),
   };
 }
 

@@ -91,6 +91,9 @@ export function onAfterToolCall(tree: SpanTree, event: HookEvent, ctx: HookCtx &
 }
 
 export function onSubagentSpawned(tree: SpanTree, event: HookEvent, ctx: HookCtx): void {
+  const childSessionKey = str(event.childSessionKey) ?? str(ctx.childSessionKey);
+  // A `mode: "session"` subagent takes follow-ups: its chain ends with its session (docs/identity.md).
+  if (childSessionKey && str(event.mode) === "session") tree.conversations.markPersistent(childSessionKey);
   tree.noteSubagent(
     str(event.childSessionKey) ?? str(ctx.childSessionKey),
     str(ctx.requesterSessionKey) ?? str((event.requester as HookEvent | undefined)?.sessionKey),
