@@ -209,7 +209,7 @@ export function renderTrace(trace: TraceView, model: TraceModel, options: Waterf
   const duration = formatDuration(trace.endMs - trace.startMs);
   lines.push(style.bold(`Trace ${trace.traceId}`) + style.dim(`  ·  ${trace.spanCount} spans  ·  ${duration}`));
   const session = options.generation === "nvext" ? "session_id = trace id, trajectory_id" : "x-dynamo-session-id";
-  lines.push(style.dim(`Dynamo ids: ${session} = <trace id>-<agent span id>, x-request-id = <trace id>-<chat span id>`));
+  lines.push(style.dim(`Dynamo ids: ${session} = <trace id>-<span id of the chain's first agent span> (one chain per OpenClaw conversation: announce runs carry the lead's), x-request-id = <trace id>-<chat span id>`));
   lines.push(`${" ".repeat(labelWidth + kindWidth + 2)} ${style.dim(axis(trace, barWidth))}`);
   for (const row of all) {
     const { node } = row;

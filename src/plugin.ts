@@ -80,11 +80,17 @@ function registerHooks(api: OpenClawPluginApi, runtime: PluginRuntime, current: 
   });
   on("session_end", async (event, ctx) => {
     const services = current();
+    // Compaction is not an end: the conversation and its Dynamo chain go on (no close / final).
+    if (!traceHooks.onSessionEnd(services.tree, event, ctx)) return;
     services.sessions?.sessionEnded(
       typeof event.sessionKey === "string" ? event.sessionKey : ctx.sessionKey,
       typeof event.sessionId === "string" ? event.sessionId : ctx.sessionId,
     );
     await Promise.all([services.flush(), services.sessions?.settled()]);
+  });
+  // A subagent's session ended (a `mode: "session"` subagent's end; idempotent for one-shot ones).
+  on("subagent_ended", (event) => {
+    if (typeof event.targetSessionKey === "string") current().sessions?.sessionEnded(event.targetSessionKey);
   });
   on("gateway_start", () => {
     runtime.services.set("gateway", true);

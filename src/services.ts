@@ -14,6 +14,8 @@ import { readInboundContext } from "./trace/inbound.ts";
 import { REDACTED, redactSecrets, secretsOf } from "./trace/redact.ts";
 import { processRole } from "./trace/process-role.ts";
 import { SpanTree } from "./trace/span-tree.ts";
+import { Conversations } from "./trace/conversations.ts";
+import { FileChainStore, chainStorePath, openclawStateDir } from "./trace/chain-store.ts";
 import type { PluginRuntime } from "./runtime.ts";
 import type { DynamoPluginConfig } from "./types.ts";
 
@@ -95,6 +97,12 @@ export function createServices(runtime: PluginRuntime, generation: number): Serv
     config,
     inbound: inbound.kind === "valid" ? inbound.inbound : undefined,
     identity: role,
+    // Chains continue across processes where OpenClaw's session does (docs/identity.md).
+    conversations: new Conversations({
+      store: config.agentTrace ? new FileChainStore(chainStorePath(openclawStateDir())) : undefined,
+      onStoreError: (error) =>
+        runtime.warnOnce("chain-store", `Dynamo chain ids could not be kept under OpenClaw's state dir (${String(error)}); conversations start new chains in a new process.`),
+    }),
     onRunEnded: (run) => sessions?.runEnded(run),
   });
 
@@ -112,7 +120,10 @@ export function createServices(runtime: PluginRuntime, generation: number): Serv
   let shutdownPromise: Promise<void> | undefined;
   /** Closes / finalizes every open Dynamo session within `timeout`; reports the ones Dynamo left unanswered. */
   const terminateSessions = async (reason: string, timeout: number) => {
-    if (!sessions || (await withTimeout(sessions.terminateAll(), timeout)) === "flushed") return;
+    // A one-shot CLI's exit does not end the lead's OpenClaw session (the next process continues
+    // its chain); a Gateway's stop does (session_end "shutdown" follows).
+    const leads = runtime.services.get("gateway") === true;
+    if (!sessions || (await withTimeout(sessions.terminateAll({ leads }), timeout)) === "flushed") return;
     const pending = sessions.pendingTerminations();
     if (pending.length === 0) return;
     log.warn(

@@ -48,20 +48,24 @@ export function createDynamoProvider(current: () => ProviderDeps): ProviderPlugi
     ],
     catalog: {
       order: "late",
-      run: async () => {
+      run: async (ctx: CatalogContext) => {
         const deps = current();
         const { config } = deps;
-        const result = await discoverModels(config.baseUrl, config.apiKey);
+        // `/models` goes where the model requests go, with the same key: OpenClaw's resolved
+        // `models.providers.dynamo` (e.g. after onboarding) and auth profile, else the plugin's settings.
+        const baseUrl = baseUrlFor(ctx?.config?.models?.providers?.[PROVIDER_ID]);
+        const apiKey = config.apiKeyFromUser ? config.apiKey : (resolvedKey(ctx) ?? config.apiKey);
+        const result = await discoverModels(baseUrl, apiKey);
         if (!result.ok) {
           deps.warnOnce(
             "discovery",
-            `model discovery at ${config.baseUrl}/models failed (${result.reason}); ` +
+            `model discovery at ${baseUrl}/models failed (${result.reason}); ` +
               "models named as dynamo/<model-id> still work.",
           );
         }
         return {
           provider: {
-            baseUrl: config.baseUrl,
+            baseUrl,
             api: MODEL_API,
             models: result.ok ? result.modelIds.map(modelDefinition) : [],
           },
@@ -79,6 +83,22 @@ export function createDynamoProvider(current: () => ProviderDeps): ProviderPlugi
       return ((model, context, options) => createStreamWrapper(current())(ctx)!(model, context, options)) as typeof ctx.streamFn;
     },
   } as ProviderPlugin;
+}
+
+/** What the catalog hook receives (only the fields used here; every one checked). */
+interface CatalogContext {
+  config?: { models?: { providers?: Record<string, unknown> } };
+  resolveProviderApiKey?: (providerId?: string) => { apiKey?: string | undefined; discoveryApiKey?: string | undefined };
+}
+
+function resolvedKey(ctx: CatalogContext | undefined): string | undefined {
+  try {
+    const resolved = ctx?.resolveProviderApiKey?.(PROVIDER_ID);
+    const key = resolved?.discoveryApiKey ?? resolved?.apiKey;
+    return typeof key === "string" && key.trim() ? key : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function setupDefaults(baseUrl: string) {

@@ -1,15 +1,17 @@
 /**
  * Dynamo session lifecycle for agent runs (SPEC §4.2, §4.3).
  *
- * Dynamo 1.2 (`nvext`): a subagent run is pinned to one worker for KV isolation with
- * `session_control` — `open` on its first request, bare `session_id` afterwards, and a separate
- * minimal close request when the run ends. The lead agent is never pinned (reference lifecycle:
+ * A chain is one OpenClaw conversation (docs/identity.md): all runs of one session share it.
+ * Dynamo 1.2 (`nvext`): a subagent's chain is pinned to one worker for KV isolation with
+ * `session_control` — `open` until a request carrying it succeeded, bare `session_id` afterwards,
+ * and a separate minimal close request when the subagent's run ends. The lead agent is never pinned (reference lifecycle:
  * ai-dynamo/agent-plugins `DynamoSubagentSession`, commit 4e44400).
  * Dynamo 1.3+ (`headers`): no session control; a minimal request with `x-dynamo-session-final:
  * true` marks a chain finished — for a subagent when its run ends, for the lead's chains when the
  * lead's OpenClaw session ends (dynamo-wire.md §3.2).
  * Terminal requests are best effort: 5 s timeout, failures logged and counted, never thrown;
- * each chain is closed at most once.
+ * each chain is closed at most once. They go where the chain's model requests went, with the same
+ * credentials (OpenClaw's resolved provider base URL and key), not only to the plugin's defaults.
  */
 import { randomUUID } from "node:crypto";
 import type { AgentRun } from "../trace/span-tree.ts";
@@ -23,8 +25,16 @@ import {
 
 export const TERMINAL_REQUEST_TIMEOUT_MS = 5_000;
 
+/** Where and how a chain's model requests were sent (reused by its close / session-final). */
+export interface DynamoEndpoint {
+  readonly baseUrl: string;
+  readonly authorization?: string | undefined;
+}
+
 interface ChainState {
-  readonly run: AgentRun;
+  /** The chain's latest run (model, traceparent and session of the terminal request). */
+  run: AgentRun;
+  endpoint: DynamoEndpoint | undefined;
   /** Protocol the chain was opened under (nvext) or seen with (headers). */
   protocol: DynamoProtocol;
   opened: boolean;
@@ -39,6 +49,7 @@ export interface SessionCounters {
 }
 
 export interface DynamoSessionsOptions {
+  /** Used when no model request of the chain told where Dynamo is. */
   readonly baseUrl: string;
   readonly apiKey: () => string;
   readonly timeoutSeconds?: number | undefined;
@@ -62,47 +73,70 @@ export class DynamoSessions {
     this.options = options;
   }
 
-  /** `nvext.session_control` for the next request of `run`, or undefined (lead runs). */
-  controlFor(run: AgentRun): SessionControl | undefined {
+  /**
+   * `nvext.session_control` for the next request of `run`, or undefined (lead runs). It carries
+   * `open` until one request carrying it succeeded (`openSettled`): a failed open opened nothing.
+   */
+  controlFor(run: AgentRun, endpoint?: DynamoEndpoint): SessionControl | undefined {
     if (!run.isSubagent) return undefined;
-    const chain = this.chainOf(run, "nvext");
+    const chain = this.chainOf(run, "nvext", endpoint);
     const control: SessionControl = { session_id: run.ids.trajectoryId };
     if (!chain.opened || chain.terminated) {
-      chain.opened = true;
-      chain.terminated = false;
       chain.protocol = "nvext";
-      this.counters.opened++;
       control.action = "open";
       if (this.options.timeoutSeconds) control.timeout = this.options.timeoutSeconds;
     }
     return control;
   }
 
+  /** The request that carried `open` for `run`'s chain finished: opened only if it succeeded. */
+  openSettled(run: AgentRun, succeeded: boolean): void {
+    const chain = this.chains.get(run.ids.trajectoryId);
+    if (!succeeded || !chain || (chain.opened && !chain.terminated)) return;
+    chain.opened = true;
+    chain.terminated = false;
+    this.counters.opened++;
+  }
+
   /** Records that `run` sent a request under the headers protocol (so it gets a session-final). */
-  noteHeadersRequest(run: AgentRun): void {
-    const chain = this.chainOf(run, "headers");
+  noteHeadersRequest(run: AgentRun, endpoint?: DynamoEndpoint): void {
+    const chain = this.chainOf(run, "headers", endpoint);
     chain.protocol = "headers";
     chain.opened = true;
+    // A chain finalized earlier (a subagent's follow-up run) is live again in Dynamo.
+    chain.terminated = false;
   }
 
-  /** A run ended: subagent chains are closed / finalized now; lead chains wait for session end. */
+  /**
+   * A run ended: a one-shot subagent's chain is closed / finalized now; lead chains and `mode:
+   * "session"` subagents (follow-ups may come) wait for their session's end.
+   */
   runEnded(run: AgentRun): void {
-    if (run.isSubagent || run.kind === "subagent") this.terminate(run.ids.trajectoryId);
+    if ((run.isSubagent || run.kind === "subagent") && !run.chain?.persistent) this.terminate(run.ids.trajectoryId);
   }
 
-  /** An OpenClaw session ended: terminate every chain of its runs still open. */
+  /** An OpenClaw session ended (not compaction): terminate its chain if still open. */
   sessionEnded(sessionKey: string | undefined, sessionId?: string | undefined): void {
     for (const [trajectoryId, chain] of this.chains) {
-      const run = chain.run;
-      if ((sessionKey && run.sessionKey === sessionKey) || (sessionId && run.sessionId === sessionId)) {
+      const { run } = chain;
+      const sessionIds = run.chain?.sessionIds ?? [];
+      if ((sessionKey && run.sessionKey === sessionKey) || (sessionId && (run.sessionId === sessionId || sessionIds.includes(sessionId)))) {
         this.terminate(trajectoryId);
       }
     }
   }
 
-  /** Gateway stop / process exit: terminate everything still open and wait (bounded by the caller). */
-  async terminateAll(): Promise<void> {
-    for (const trajectoryId of this.chains.keys()) this.terminate(trajectoryId);
+  /**
+   * Gateway stop / process exit: terminate what is still open and wait (bounded by the caller).
+   * `leads: false` (a one-shot CLI exits) keeps the lead chains: their OpenClaw session lives on in
+   * the state dir and the next process continues the chain (docs/identity.md); subagent sessions
+   * pinned with `open` are always closed.
+   */
+  async terminateAll(options: { leads?: boolean } = {}): Promise<void> {
+    const leads = options.leads ?? true;
+    for (const [trajectoryId, chain] of this.chains) {
+      if (leads || chain.run.isSubagent) this.terminate(trajectoryId);
+    }
     await this.settled();
   }
 
@@ -122,13 +156,15 @@ export class DynamoSessions {
       .map(([trajectoryId, chain]) => ({ trajectoryId, protocol: chain.protocol, runKind: chain.run.kind }));
   }
 
-  private chainOf(run: AgentRun, protocol: DynamoProtocol): ChainState {
+  private chainOf(run: AgentRun, protocol: DynamoProtocol, endpoint: DynamoEndpoint | undefined): ChainState {
     let chain = this.chains.get(run.ids.trajectoryId);
     if (!chain) {
-      chain = { run, protocol, opened: false, terminated: false };
+      chain = { run, endpoint, protocol, opened: false, terminated: false };
       this.chains.set(run.ids.trajectoryId, chain);
       if (this.chains.size > MAX_CHAINS) this.prune(run.ids.trajectoryId);
     }
+    chain.run = run;
+    if (endpoint) chain.endpoint = endpoint;
     return chain;
   }
 
@@ -154,17 +190,16 @@ export class DynamoSessions {
     const chain = this.chains.get(trajectoryId);
     if (!chain || !chain.opened || chain.terminated) return;
     chain.terminated = true;
-    const request =
-      chain.protocol === "nvext" ? this.send(chain.run, "close") : this.send(chain.run, "final");
+    const request = this.send(chain.run, chain.protocol === "nvext" ? "close" : "final", chain.endpoint);
     this.inFlight.set(request, trajectoryId);
     void request.finally(() => this.inFlight.delete(request));
   }
 
-  private async send(run: AgentRun, kind: "close" | "final"): Promise<void> {
+  private async send(run: AgentRun, kind: "close" | "final", endpoint: DynamoEndpoint | undefined): Promise<void> {
     const { ids } = run;
     const headers: Record<string, string> = {
       "content-type": "application/json",
-      authorization: `Bearer ${this.options.apiKey()}`,
+      authorization: endpoint?.authorization ?? `Bearer ${this.options.apiKey()}`,
       "x-request-id": randomUUID(),
     };
     const traceparent = this.options.traceparentOf(run);
@@ -184,7 +219,7 @@ export class DynamoSessions {
     }
     const what = kind === "close" ? "session close" : "session-final";
     try {
-      const response = await (this.options.fetchImpl ?? fetch)(`${this.options.baseUrl}/chat/completions`, {
+      const response = await (this.options.fetchImpl ?? fetch)(`${endpoint?.baseUrl ?? this.options.baseUrl}/chat/completions`, {
         method: "POST",
         headers,
         body: JSON.stringify(body),

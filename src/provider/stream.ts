@@ -17,7 +17,8 @@ import { DYNAMO } from "../trace/attributes.ts";
 import type { ChatCall, ChatResult } from "../trace/span-tree.ts";
 import type { DynamoProtocol } from "../types.ts";
 import { getHeader, withoutHeaders } from "./headers.ts";
-import { IDENTITY_HEADERS, agentContext, sessionHeaders, withNvext } from "./identity.ts";
+import { IDENTITY_HEADERS, agentContext, sessionHeaders, withNvext, type SessionControl } from "./identity.ts";
+import type { DynamoEndpoint } from "./session.ts";
 import { isNvextRejection } from "./protocol.ts";
 import type { ProviderDeps } from "./deps.ts";
 
@@ -91,6 +92,9 @@ function prepareRequest(
   if (chat) traceContextPropagator.inject(trace.setSpan(ROOT_CONTEXT, chat.span), baseHeaders, headerSetter);
 
   const identity = config.agentTrace && chat ? chat.run : undefined;
+  const endpoint = identity ? endpointOf(model, baseHeaders, options) : undefined;
+  /** The `session_control` the request now on the wire carries (nvext only). */
+  let sentControl: SessionControl | undefined;
   const optionsFor = (protocol: DynamoProtocol): StreamOptions => {
     const headers = { ...baseHeaders };
     const out: StreamOptions = {
@@ -100,14 +104,16 @@ function prepareRequest(
     };
     if (!identity) return out;
     chat?.span.setAttribute(DYNAMO.PROTOCOL, protocol);
+    sentControl = undefined;
     if (protocol === "headers") {
-      deps.sessions?.noteHeadersRequest(identity);
+      deps.sessions?.noteHeadersRequest(identity, endpoint);
       Object.assign(headers, sessionHeaders(identity.ids));
       return out;
     }
     const fields: Record<string, unknown> = { agent_context: agentContext(config.sessionTypeId, identity.ids) };
-    const control = deps.sessions?.controlFor(identity);
+    const control = deps.sessions?.controlFor(identity, endpoint);
     if (control) fields.session_control = control;
+    sentControl = control;
     const callerOnPayload = options?.onPayload;
     out.onPayload = async (payload, payloadModel) => {
       const patched = withNvext(payload, fields);
@@ -138,6 +144,8 @@ function prepareRequest(
           })
         : attempt(first);
       return observeResult(stream, (result) => {
+        // A chain is opened only by an `open` that Dynamo answered (a 5xx or reset opened nothing).
+        if (identity && sentControl?.action === "open") deps.sessions?.openSettled(identity, !failed(result));
         if (chat) deps.tree?.endChat(chat.callId, result);
       });
     },
@@ -149,6 +157,21 @@ const headerSetter = {
     carrier[key] = value;
   },
 };
+
+const failed = (result: ChatResult): boolean => result.stopReason === "error" || result.stopReason === "aborted";
+
+/**
+ * Where this request goes and with which credentials, for the chain's close / session-final: the
+ * model's base URL as OpenClaw resolved it (`models.providers.dynamo.baseUrl`, onboarding) and the
+ * key it resolved (auth profile or env), or the authorization header the request carries.
+ */
+function endpointOf(model: Model, headers: Record<string, string>, options: StreamOptions | undefined): DynamoEndpoint | undefined {
+  const baseUrl = typeof model.baseUrl === "string" ? model.baseUrl.trim().replace(/\/+$/, "") : "";
+  if (!baseUrl) return undefined;
+  const apiKey = (options as { apiKey?: unknown } | undefined)?.apiKey;
+  const authorization = headers[AUTHORIZATION] ?? getHeader(options?.headers, AUTHORIZATION) ?? (typeof apiKey === "string" && apiKey ? `Bearer ${apiKey}` : undefined);
+  return { baseUrl, authorization };
+}
 
 function serverOf(baseUrl: string | undefined): { serverAddress?: string; serverPort?: number } {
   if (!baseUrl) return {};

@@ -8,6 +8,7 @@ export class BoundedMap<K, V> {
   private readonly capacity: number;
   private readonly ttlMs: number;
   private readonly onEvict: ((key: K, value: V) => void) | undefined;
+  private readonly keepAlive: ((value: V) => boolean) | undefined;
   private opsSinceSweep = 0;
   /**
    * The oldest entry, found through an iterator kept across calls. V8 leaves deleted entries as
@@ -26,10 +27,15 @@ export class BoundedMap<K, V> {
   private newestEntry: { value: V; touchedAt: number } | undefined;
   evicted = 0;
 
-  constructor(options: { capacity: number; ttlMs: number; onEvict?: (key: K, value: V) => void }) {
+  /**
+   * `keepAlive`: an expired entry it returns true for is refreshed instead of swept (something in it
+   * is still going on); capacity eviction ignores it, so the map stays bounded.
+   */
+  constructor(options: { capacity: number; ttlMs: number; onEvict?: (key: K, value: V) => void; keepAlive?: (value: V) => boolean }) {
     this.capacity = options.capacity;
     this.ttlMs = options.ttlMs;
     this.onEvict = options.onEvict;
+    this.keepAlive = options.keepAlive;
   }
 
   get size(): number {
@@ -83,6 +89,16 @@ export class BoundedMap<K, V> {
       const oldest = this.peekOldest();
       // Touch order is insertion order, so the first fresh entry ends the sweep.
       if (oldest === undefined || oldest[1].touchedAt >= cutoff) break;
+      if (this.keepAlive?.(oldest[1].value)) {
+        // Refreshed: moved to the end of the touch order, so the sweep goes on with the next one.
+        this.peeked = undefined;
+        this.entries.delete(oldest[0]);
+        oldest[1].touchedAt = now;
+        this.entries.set(oldest[0], oldest[1]);
+        this.newestKey = oldest[0];
+        this.newestEntry = oldest[1];
+        continue;
+      }
       this.remove(oldest);
     }
   }

@@ -91,6 +91,9 @@ export function onAfterToolCall(tree: SpanTree, event: HookEvent, ctx: HookCtx &
 }
 
 export function onSubagentSpawned(tree: SpanTree, event: HookEvent, ctx: HookCtx): void {
+  const childSessionKey = str(event.childSessionKey) ?? str(ctx.childSessionKey);
+  // A `mode: "session"` subagent takes follow-ups: its chain ends with its session (docs/identity.md).
+  if (childSessionKey && str(event.mode) === "session") tree.conversations.markPersistent(childSessionKey);
   tree.noteSubagent(
     str(event.childSessionKey) ?? str(ctx.childSessionKey),
     str(ctx.requesterSessionKey) ?? str((event.requester as HookEvent | undefined)?.sessionKey),
@@ -105,6 +108,20 @@ export function onAgentEnd(tree: SpanTree, event: HookEvent, ctx: HookCtx) {
     success: event.success !== false,
     error: event.error,
     finalText: lastAssistantText(event.messages),
+  });
+}
+
+/**
+ * `session_end`: true when the conversation really ended (its Dynamo chain ends); false at
+ * compaction, where OpenClaw's session goes on (openclaw-plugin-sdk.md §8.3: `reason: "compaction"`,
+ * `nextSessionId` when a context engine rotates the id).
+ */
+export function onSessionEnd(tree: SpanTree, event: HookEvent, ctx: HookCtx): boolean {
+  return tree.sessionEnded({
+    sessionKey: str(event.sessionKey) ?? str(ctx.sessionKey),
+    sessionId: str(event.sessionId) ?? str(ctx.sessionId),
+    reason: str(event.reason),
+    nextSessionId: str(event.nextSessionId),
   });
 }
 

@@ -6,7 +6,10 @@
  * processes: Pi's `PI_SUBAGENT_CHILD=1` with run id and agent, or the `OPENCLAW_AGENT_*`
  * equivalents (dynamo-wire.md §12.1; OpenClaw's own subagents are in-process and never set these).
  * Children inherit their parent's environment, so an inherited `DYN_AGENT_TRAJECTORY_ID` names the
- * PARENT's chain there: it becomes the parent trajectory, never the child's own id.
+ * PARENT's chain there: it becomes the parent trajectory, never the child's own id. The same holds
+ * for a process OpenClaw's `exec` tool started (`OPENCLAW_SHELL=exec`, e.g. a nested `openclaw
+ * agent`): the plugin hands it `DYN_AGENT_PARENT_TRAJECTORY_ID` = the run's trajectory (span-tree
+ * `execEnv`), so it becomes a child chain of that run (docs/identity.md).
  */
 import type { DynamoPluginConfig } from "../types.ts";
 
@@ -25,9 +28,14 @@ export function isChildProcess(env: Env): boolean {
   return marked("PI_SUBAGENT") || marked("OPENCLAW_AGENT");
 }
 
+/** Set by OpenClaw in the environment of every command its `exec` tool runs. */
+export function startedByExec(env: Env): boolean {
+  return env.OPENCLAW_SHELL === "exec";
+}
+
 export function processRole(env: Env, config: Pick<DynamoPluginConfig, "sessionId" | "trajectoryId" | "parentTrajectoryId">): ProcessRole {
   const child = isChildProcess(env);
-  if (!child) {
+  if (!child && !startedByExec(env)) {
     return {
       processIsSubagent: false,
       sessionIdOverride: config.sessionId,
@@ -37,7 +45,7 @@ export function processRole(env: Env, config: Pick<DynamoPluginConfig, "sessionI
   }
   const parent = config.parentTrajectoryId ?? config.trajectoryId;
   return {
-    processIsSubagent: true,
+    processIsSubagent: child,
     sessionIdOverride: config.sessionId,
     leadTrajectoryIdOverride: undefined,
     leadParentTrajectoryId: parent,

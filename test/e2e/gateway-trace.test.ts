@@ -1,6 +1,7 @@
 /**
  * A Gateway whose lead agent spawns an in-process subagent, with the whole plugin on. One Gateway,
- * two turns:
+ * two user turns of ONE OpenClaw session (`--session-id`), so one lead chain across both turns and
+ * their announce runs, and one chain per subagent (docs/identity.md):
  *   1. simulator speaking Dynamo 1.2 (`nvext`): span nesting, subagent KV session open → bare → close,
  *      parent trajectory, relay records (G1) for the lead's spawn and the child's read;
  *   2. simulator switched to Dynamo 1.3+ (`headers`), protocol auto: one rejected request, headers from
@@ -32,6 +33,8 @@ import {
   trajectoryOf,
 } from "./trace-helpers.ts";
 
+/** Both turns go to this OpenClaw session: one conversation, one lead chain. */
+const SESSION_ID = "5e55a0b1-c4a1-4d2e-9f00-00000000c4a1";
 const SPAWN_MESSAGE = "Delegate this. [[sim:spawn Read the file {{sim:read hello.txt}} {{sim:text Child done.}}]] [[sim:text Lead done.]]";
 const timings = new Timings();
 const resources = new Resources();
@@ -44,6 +47,30 @@ let turn2: AgentTurnResult;
 let stop: GatewayStopResult;
 let turn1Requests: RecordedRequest[] = [];
 let turn1Spans: OtlpSpan[] = [];
+
+/** The chain's first agent span: the span itself, or the one its chain link names. */
+function chainStartOf(agent: OtlpSpan): OtlpSpan {
+  const link = agent.links.find((l) => l.attributes["link.kind"] === "dynamo_chain_start");
+  return (link && sim.otlp.spans.find((s) => s.traceId === link.traceId && s.spanId === link.spanId)) || agent;
+}
+
+/** One line per request: what kind, and the ids it carried (for the report). */
+function requestSequence(requests: RecordedRequest[]): string {
+  return requests
+    .filter((r) => r.kind === "chat")
+    .map((r) => {
+      const what = isTerminal(r) ? (r.sessionFinal ? "final" : "close") : isChild(r) ? "child" : isAnnounce(r) ? "announce" : "lead";
+      const ctx = nvext(r)?.agent_context as Record<string, string> | undefined;
+      const control = nvext(r)?.session_control as { action?: string; session_id?: string } | undefined;
+      const ids = !ctx && control
+        ? `nvext session_control=${control.action ?? "bare"} ${control.session_id}`
+        : ctx
+        ? `nvext traj=${ctx.trajectory_id} parent=${ctx.parent_trajectory_id ?? "-"}${nvext(r)?.session_control ? ` control=${control?.action ?? "bare"}` : ""}`
+        : `hdr session=${r.headers["x-dynamo-session-id"] ?? "-"} parent=${r.headers["x-dynamo-parent-session-id"] ?? "-"}${r.sessionFinal ? " final" : ""}`;
+      return `#${r.index} ${r.status} ${what.padEnd(8)} ${ids} x-request-id=${r.xRequestId ?? "-"}`;
+    })
+    .join("\n");
+}
 
 function userTexts(request: RecordedRequest): string[] {
   const messages = (request.body as { messages?: Array<{ role?: string; content?: unknown }> } | undefined)?.messages ?? [];
@@ -85,14 +112,14 @@ beforeAll(async () => {
   });
   gateway = await timings.timed("gateway start", () => startGateway(world));
 
-  turn1 = await timings.timed("turn 1 lead run", () => gateway.runAgent({ message: SPAWN_MESSAGE }));
+  turn1 = await timings.timed("turn 1 lead run", () => gateway.runAgent({ message: SPAWN_MESSAGE, sessionId: SESSION_ID }));
   await waitForSubagentRound(0, "turn 1 child + close + announce");
   turn1Requests = sim.requests.slice();
   turn1Spans = sim.otlp.spans.slice();
 
   sim.setGeneration("headers");
   const from = sim.requests.length;
-  turn2 = await timings.timed("turn 2 lead run", () => gateway.runAgent({ message: SPAWN_MESSAGE }));
+  turn2 = await timings.timed("turn 2 lead run", () => gateway.runAgent({ message: SPAWN_MESSAGE, sessionId: SESSION_ID }));
   await waitForSubagentRound(from, "turn 2 child + final + announce");
 
   stop = await timings.timed("gateway stop", () => gateway.stop({ graceMs: 15_000 }));
@@ -134,7 +161,7 @@ describe("turn 1 (Dynamo 1.2): span tree", () => {
 });
 
 describe("turn 1 (Dynamo 1.2): identity and subagent KV session", () => {
-  it("every request's agent_context has exactly the allowed keys and ids derived from its chat span", () => {
+  it("every request's agent_context has exactly the allowed keys and its chain's ids (the chain's first agent span)", () => {
     keepOnFailure(world);
     const chats = turn1Requests.filter((r) => r.kind === "chat" && !isTerminal(r));
     // lead ×2, child ×2, announce ×1
@@ -145,11 +172,26 @@ describe("turn 1 (Dynamo 1.2): identity and subagent KV session", () => {
       const keys = Object.keys(context).sort();
       expect(["parent_trajectory_id", "session_id", "session_type_id", "trajectory_id"]).toEqual(expect.arrayContaining(keys));
       const chat = byId(sim.otlp.spans, parseTraceparent(request.traceparent)!.spanId)!;
-      const agent = agentOf(sim.otlp.spans, chat)!;
-      expect(context.session_id).toBe(agent.traceId);
-      expect(context.trajectory_id).toBe(trajectoryOf(agent));
-      expect(context.parent_trajectory_id).toBe(agent.attributes["dynamo.parent_trajectory_id"]);
+      const first = chainStartOf(agentOf(sim.otlp.spans, chat)!);
+      expect(context.session_id).toBe(first.traceId);
+      expect(context.trajectory_id).toBe(trajectoryOf(first));
+      expect(context.parent_trajectory_id).toBe(first.attributes["dynamo.parent_trajectory_id"]);
+      expect(request.xRequestId).toBe(`${chat.traceId}-${chat.spanId}`);
     }
+  });
+
+  it("the announce run's requests carry the lead's chain ids and no parent; its agent span links to the lead's", () => {
+    keepOnFailure(world);
+    const lead = turn1Requests.find((r) => r.kind === "chat" && !isChild(r) && !isAnnounce(r))!;
+    const leadContext = nvext(lead)!.agent_context as Record<string, string>;
+    const announce = turn1Requests.filter((r) => r.kind === "chat" && isAnnounce(r));
+    expect(announce.length).toBeGreaterThanOrEqual(1);
+    for (const request of announce) {
+      expect(nvext(request)!.agent_context).toEqual({ ...leadContext });
+      expect((nvext(request)!.agent_context as Record<string, string>).parent_trajectory_id).toBeUndefined();
+    }
+    const announceAgent = sim.otlp.spans.find((s) => s.attributes["openclaw.run.kind"] === "announce")!;
+    expect(announceAgent.links.map((l) => `${l.traceId}-${l.spanId}`)).toEqual([leadContext.trajectory_id]);
   });
 
   it("the child goes open → bare → close (after its last real request); the lead never carries session_control", () => {
@@ -161,6 +203,8 @@ describe("turn 1 (Dynamo 1.2): identity and subagent KV session", () => {
     for (const request of child.slice(1)) expect(nvext(request)!.session_control).toEqual({ session_id: trajectory });
     const closes = turn1Requests.filter((r) => isTerminal(r));
     expect(closes).toHaveLength(1);
+    // One open and one close for the subagent's chain, none for the lead's (turn 1 and its announce).
+    expect(turn1Requests.filter((r) => (nvext(r)?.session_control as { action?: string } | undefined)?.action === "open")).toHaveLength(1);
     expect(closes[0]!.body).toMatchObject({
       messages: [{ role: "user", content: "." }],
       max_tokens: 1,
@@ -205,6 +249,35 @@ describe("turn 2 (Dynamo 1.3+, protocol auto) and Gateway stop", () => {
       expect(nvext(request)).toBeUndefined();
       expect(request.headers["x-dynamo-session-id"]).toMatch(/^[0-9a-f]{32}-[0-9a-f]{16}$/);
     }
+  });
+
+  it("turn 2 of the same OpenClaw session continues the lead's chain; its agent span links to turn 1's", () => {
+    keepOnFailure(world);
+    const turn1Lead = nvext(turn1Requests.find((r) => r.kind === "chat" && !isChild(r) && !isAnnounce(r))!)!.agent_context as Record<string, string>;
+    const chats = turn2Chats().filter((r) => r.status === 200 && !isTerminal(r));
+    const leadAndAnnounce = chats.filter((r) => !isChild(r));
+    expect(leadAndAnnounce.length).toBeGreaterThanOrEqual(3);
+    for (const request of leadAndAnnounce) {
+      expect(request.headers["x-dynamo-session-id"]).toBe(turn1Lead.trajectory_id);
+      expect(request.headers["x-dynamo-parent-session-id"]).toBeUndefined();
+    }
+    const child = chats.filter((r) => isChild(r));
+    expect(child[0]!.headers["x-dynamo-session-id"]).not.toBe(turn1Lead.trajectory_id);
+    expect(child[0]!.headers["x-dynamo-parent-session-id"]).toBe(turn1Lead.trajectory_id);
+    const leads = sim.otlp.spans.filter((s) => s.name === "invoke_agent main" && s.attributes["openclaw.run.kind"] === "lead");
+    expect(leads).toHaveLength(2);
+    expect(leads[1]!.traceId).not.toBe(leads[0]!.traceId);
+    expect(leads[1]!.links.map((l) => `${l.traceId}-${l.spanId}`)).toEqual([trajectoryOf(leads[0]!)]);
+    expect(leads[1]!.attributes["dynamo.trajectory_id"]).toBe(turn1Lead.trajectory_id);
+  });
+
+  it("exactly one session-final per chain: the subagent's after its last request, the lead's at session end, none for announce", () => {
+    keepOnFailure(world);
+    const finals = turn2Chats().filter((r) => r.sessionFinal);
+    const turn1Lead = nvext(turn1Requests.find((r) => r.kind === "chat" && !isChild(r) && !isAnnounce(r))!)!.agent_context as Record<string, string>;
+    const child = turn2Chats().filter((r) => isChild(r) && !isTerminal(r) && r.status === 200);
+    expect(finals.map((r) => r.headers["x-dynamo-session-id"]).sort()).toEqual([child[0]!.headers["x-dynamo-session-id"], turn1Lead.trajectory_id].sort());
+    console.log(`request sequence (both generations):\n${requestSequence(sim.requests)}`);
   });
 
   it("session-final arrives for the subagent after its last request, and for the lead's chains at session end", () => {

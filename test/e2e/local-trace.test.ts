@@ -395,3 +395,65 @@ describe("D: collector that never answers, protocol forced to headers", () => {
     expect(exitLag(turn, sim)).toBeLessThan(12_000);
   });
 });
+
+describe("E: two `agent --local --session-id X` processes: one conversation, one Dynamo chain (1.2, then 1.3+)", () => {
+  let sim: Simulator;
+  let world: OpenClawWorld;
+  let first: AgentTurnResult;
+  let second: AgentTurnResult;
+  let firstCount = 0;
+  const SESSION_ID = "5e55a0b1-c4a1-4d2e-9f00-0000000010ca";
+  const resources = new Resources();
+
+  beforeAll(async () => {
+    sim = await resources.newSim({ generation: "nvext" });
+    world = await resources.newWorld({ name: "trace-e", pluginConfig: { baseUrl: sim.baseUrl, otlpEndpoint: sim.otlpUrl }, env: relayEnv(sim) });
+    first = await timings.timed("E first process", () => runAgentLocal(world, { message: "Hi. [[sim:text First turn.]]", sessionId: SESSION_ID }));
+    await settle(sim);
+    firstCount = sim.requests.length;
+    // The same conversation continues in a new process, now against Dynamo 1.3+ (protocol auto).
+    sim.setGeneration("headers");
+    second = await timings.timed("E second process", () => runAgentLocal(world, { message: "Again. [[sim:text Second turn.]]", sessionId: SESSION_ID }));
+    await settle(sim);
+  });
+
+  afterAll(() => resources.dispose());
+
+  it("both turns' requests carry the same chain ids; the second turn's agent span links to the first's", () => {
+    keepOnFailure(world);
+    expect(first.exitCode, explain(first, world, sim)).toBe(0);
+    expect(second.exitCode, explain(second, world, sim)).toBe(0);
+    const firstChats = sim.requests.slice(0, firstCount).filter((r) => r.kind === "chat" && r.status === 200);
+    const secondChats = sim.requests.slice(firstCount).filter((r) => r.kind === "chat" && r.status === 200);
+    expect(firstChats.length).toBeGreaterThanOrEqual(1);
+    expect(secondChats.length).toBeGreaterThanOrEqual(1);
+    const agents = spansNamed(sim.otlp.spans, "invoke_agent main");
+    expect(agents, sim.summary()).toHaveLength(2);
+    const [one, two] = BigInt(agents[0]!.startTimeUnixNano) < BigInt(agents[1]!.startTimeUnixNano) ? [agents[0]!, agents[1]!] : [agents[1]!, agents[0]!];
+    expect(two.traceId).not.toBe(one.traceId);
+    const chain = trajectoryOf(one);
+    for (const request of firstChats) {
+      expect(nvext(request)!.agent_context).toEqual({ session_type_id: "openclaw_coding_agent", session_id: one.traceId, trajectory_id: chain });
+    }
+    for (const request of secondChats) {
+      expect(request.headers["x-dynamo-session-id"]).toBe(chain);
+      expect(request.headers["x-dynamo-parent-session-id"]).toBeUndefined();
+      // x-request-id still names the exact chat span of the second process's own trace.
+      expect(request.xRequestId).toMatch(new RegExp(`^${two.traceId}-[0-9a-f]{16}$`));
+    }
+    expect(two.attributes["dynamo.trajectory_id"]).toBe(chain);
+    expect(two.links.map((l) => [`${l.traceId}-${l.spanId}`, l.attributes["link.kind"]])).toEqual([[chain, "dynamo_chain_start"]]);
+    // A one-shot CLI's exit does not end the lead's conversation: no session-final for it.
+    expect(sim.requests.filter((r) => r.sessionFinal)).toEqual([]);
+    console.log(
+      `local request sequence:\n${sim.requests
+        .filter((r) => r.kind === "chat")
+        .map((r) => {
+          const ctx = nvext(r)?.agent_context as Record<string, string> | undefined;
+          const ids = ctx ? `nvext session_id=${ctx.session_id} traj=${ctx.trajectory_id}` : `hdr session=${r.headers["x-dynamo-session-id"]}`;
+          return `#${r.index} ${r.status} ${ids} x-request-id=${r.xRequestId}`;
+        })
+        .join("\n")}`,
+    );
+  });
+});

@@ -10,6 +10,9 @@
  * shuts the services down, forgets the runtime, removes the signal handlers the plugin installed and
  * restores the environment.
  */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { stream as openclawStream } from "openclaw/plugin-sdk/llm";
 import type { ProviderPlugin, ProviderWrapStreamFnContext } from "openclaw/plugin-sdk/plugin-entry";
 import { ENV_NAMES } from "../../src/config.ts";
@@ -46,6 +49,8 @@ export const PLUGIN_ENV = [
   // The OTel exporters read these themselves when no explicit option is given.
   "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
   "OTEL_EXPORTER_OTLP_HEADERS",
+  // Where the plugin keeps Dynamo chains across processes: a fresh directory per load unless given.
+  "OPENCLAW_STATE_DIR",
 ] as const;
 
 const SIGNALS: ReadonlyArray<NodeJS.Signals | "beforeExit"> = ["SIGTERM", "SIGINT", "beforeExit"];
@@ -95,6 +100,7 @@ export async function loadPlugin(options: PluginOptions = {}): Promise<LoadedPlu
     savedEnv.set(name, process.env[name]);
     delete process.env[name];
   }
+  process.env.OPENCLAW_STATE_DIR = mkdtempSync(join(tmpdir(), "dynamo-state-"));
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value !== undefined) process.env[name] = value;
   }

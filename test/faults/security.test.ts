@@ -128,12 +128,13 @@ describe("secrets never appear in spans, relay records, log lines or status", ()
     await p.fire("gateway_stop", { reason: "gateway stopping" }, {});
     await s.waitFor(() => s.otlp.spans.length >= 8, 5_000, "the spans");
 
-    // The secrets were really in use: the key reached Dynamo on the model and the session-final requests.
-    // (A caller's own Authorization header wins on model requests, as it does without the plugin.)
+    // The secrets were really in use: the caller's key reached Dynamo on the model and the session-final
+    // requests. (A caller's own Authorization header wins on model requests, as it does without the plugin.)
     const authorizations = s.chatRequests().map((request) => [request.sessionFinal, request.headers.authorization]);
     expect(authorizations.filter(([final, value]) => !final && value === `Bearer ${callerSecret}`)).toHaveLength(4);
     expect(JSON.stringify(s.otlp.spans)).toContain("[redacted]");
-    expect(authorizations.filter(([final, value]) => final && value === `Bearer ${apiKey}`)).toHaveLength(2);
+    // Session-final requests go out with the credentials of the chain's model requests (docs/identity.md).
+    expect(authorizations.filter(([final, value]) => final && value === `Bearer ${callerSecret}`)).toHaveLength(2);
     await s.waitFor(() => s.relay.accepted.length >= 5, 5_000, "the relay records");
     expect(p.lines().some((line) => line.includes("OTEL_TRACES_SAMPLER"))).toBe(true);
 

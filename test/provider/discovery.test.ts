@@ -125,3 +125,24 @@ describe("discoverModels", () => {
     expect(seen[0]!.signal).toBeInstanceOf(AbortSignal);
   });
 });
+
+describe("the provider's catalog (docs/identity.md: /models goes where the model requests go)", () => {
+  it("asks OpenClaw's resolved models.providers.dynamo.baseUrl with the resolved key, not only DYNAMO_BASE_URL", async () => {
+    const { createDynamoProvider } = await import("../../src/provider/provider.ts");
+    const { loadConfig } = await import("../../src/config.ts");
+    // The plugin's own setting points elsewhere (nothing listens there).
+    const { config } = loadConfig({ baseUrl: "http://127.0.0.1:9/v1" }, {});
+    const provider = createDynamoProvider(() => ({ config, tree: undefined, sessions: undefined, protocols: undefined, warnOnce: () => {} }));
+    const catalog = (provider as unknown as { catalog: { run(ctx: unknown): Promise<{ provider: { baseUrl: string; models: Array<{ id: string }> } }> } }).catalog;
+    const result = await catalog.run({
+      config: { models: { providers: { dynamo: { baseUrl: `${sim.baseUrl}/` } } } },
+      env: {},
+      resolveProviderApiKey: () => ({ apiKey: "sk-from-auth-profile" }),
+    });
+    expect(result.provider.baseUrl).toBe(sim.baseUrl);
+    expect(result.provider.models.map((m) => m.id)).toEqual(["Qwen/Qwen3-0.6B", "mock-model"]);
+    const models = sim.requests.filter((r) => r.kind === "models");
+    expect(models).toHaveLength(1);
+    expect(models[0]!.headers.authorization).toBe("Bearer sk-from-auth-profile");
+  });
+});

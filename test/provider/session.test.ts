@@ -90,6 +90,8 @@ async function modelRequest(s: DynamoSessions, run: AgentRun) {
   });
   expect(response.status).toBe(200);
   await response.text();
+  // As the stream wrapper does: an `open` counts once Dynamo answered it.
+  if (control?.action === "open") s.openSettled(run, response.ok);
   return control;
 }
 
@@ -272,6 +274,7 @@ describe("DynamoSessions: failures never throw", () => {
     });
     const { s, warnings } = sessions({ baseUrl: `http://127.0.0.1:${closed}/v1` });
     s.controlFor(child);
+    s.openSettled(child, true);
     s.runEnded(child);
     await s.settled();
     expect(s.counters).toEqual({ opened: 1, closed: 0, finals: 0, failed: 1 });
@@ -309,6 +312,7 @@ describe("DynamoSessions: failures never throw", () => {
     const fetchImpl = (() => new Promise<Response>((resolve) => (answer = resolve))) as unknown as typeof fetch;
     const { s } = sessions({ fetchImpl });
     s.controlFor(child);
+    s.openSettled(child, true);
     let done = false;
     const all = s.terminateAll().then(() => (done = true));
     await new Promise((resolve) => setImmediate(resolve));

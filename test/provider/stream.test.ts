@@ -682,3 +682,72 @@ describe("stream wrapper: auto fallback from nvext to headers (SPEC §4.4)", () 
     expect(chat.status).toEqual({ code: SpanStatusCode.ERROR, message: "503" });
   });
 });
+
+describe("stream wrapper: chain lifecycle (docs/identity.md)", () => {
+  it("an open whose request failed (5xx) opened nothing: the retry carries open again, counted once it succeeded", async () => {
+    const s = setup({ protocol: "nvext" }, (_call, index) => (index === 0 ? errorEvents("500 Internal Server Error", 500) : okEvents()));
+    const { child } = startLeadAndChild(s.tree);
+    await send(s, optionsFor(CHILD_RUN, 1, {}, CHILD_SESSION));
+    expect(s.sessions!.counters.opened).toBe(0);
+    expect(s.sessions!.openChains()).toEqual([]);
+    // OpenClaw's same-model retry, then the next request.
+    await send(s, optionsFor(CHILD_RUN, 1, {}, CHILD_SESSION));
+    await send(s, optionsFor(CHILD_RUN, 2, {}, CHILD_SESSION));
+    const controls = s.transport.calls.map((call) => call.body!.nvext!.session_control);
+    expect(controls).toEqual([
+      { session_id: child.ids.trajectoryId, action: "open" },
+      { session_id: child.ids.trajectoryId, action: "open" },
+      { session_id: child.ids.trajectoryId },
+    ]);
+    expect(s.sessions!.counters.opened).toBe(1);
+    endRun(s.tree, CHILD_RUN, CHILD_KEY, CHILD_SESSION);
+    await s.sessions!.settled();
+    expect(s.sessions!.counters).toMatchObject({ opened: 1, closed: 1 });
+  });
+
+  it("close and session-final go to OpenClaw's resolved base URL with the key of the model requests", async () => {
+    for (const protocol of ["nvext", "headers"] as const) {
+      const s = setup({ protocol });
+      startLeadAndChild(s.tree);
+      // e.g. after onboarding: models.providers.dynamo.baseUrl and an auth-profile key.
+      const model = { ...(MODEL as object), baseUrl: "http://dynamo.internal:9000/v1/" } as unknown as Model;
+      const stream = await s.wrapped(model, CONTEXT, optionsFor(CHILD_RUN, 1, { apiKey: "sk-profile" }, CHILD_SESSION));
+      for await (const _ of stream as AsyncIterable<Event>) void _;
+      await stream.result();
+      await settle();
+      endRun(s.tree, CHILD_RUN, CHILD_KEY, CHILD_SESSION);
+      await s.sessions!.settled();
+      expect(s.fetches.map((f) => f.url)).toEqual(["http://dynamo.internal:9000/v1/chat/completions"]);
+      expect(s.fetches[0]!.headers.authorization).toBe("Bearer sk-profile");
+    }
+  });
+
+  it("the announce run and the lead's next turn carry the lead's chain ids, no parent", async () => {
+    const s = setup({ protocol: "headers" });
+    const { lead, child } = startLeadAndChild(s.tree);
+    await send(s, optionsFor("R1", 1));
+    endRun(s.tree, "R1");
+    await send(s, optionsFor(CHILD_RUN, 1, {}, CHILD_SESSION));
+    endRun(s.tree, CHILD_RUN, CHILD_KEY, CHILD_SESSION);
+    const announce = `announce:v1:${CHILD_KEY}:${CHILD_RUN}`;
+    startRun(s.tree, announce);
+    await send(s, optionsFor(announce, 1));
+    endRun(s.tree, announce);
+    startRun(s.tree, "R2");
+    await send(s, optionsFor("R2", 1));
+    endRun(s.tree, "R2");
+    await s.sessions!.settled();
+    const sessionHeaders = s.transport.calls.map((call) => [call.headers["x-dynamo-session-id"], call.headers["x-dynamo-parent-session-id"]]);
+    expect(sessionHeaders).toEqual([
+      [lead.ids.trajectoryId, undefined],
+      [child.ids.trajectoryId, lead.ids.trajectoryId],
+      [lead.ids.trajectoryId, undefined],
+      [lead.ids.trajectoryId, undefined],
+    ]);
+    // One session-final: the subagent's; the lead's waits for its session to end.
+    expect(s.fetches.map((f) => f.headers["x-dynamo-session-id"])).toEqual([child.ids.trajectoryId]);
+    s.sessions!.sessionEnded(LEAD_KEY, LEAD_SESSION);
+    await s.sessions!.settled();
+    expect(s.fetches.map((f) => f.headers["x-dynamo-session-id"])).toEqual([child.ids.trajectoryId, lead.ids.trajectoryId]);
+  });
+});

@@ -266,7 +266,9 @@ describe("exec environment (resolve_exec_env → before_tool_call(exec))", () =>
     endRun(tree, "R1");
     const exec = spans().find((span) => span.name === "execute_tool exec")!;
     const agent = spans().find((span) => span.name === "invoke_agent main")!;
-    expect(Object.keys(env!).sort()).toEqual(["TRACEPARENT", "TRACESTATE"]);
+    // A nested OpenClaw becomes a child chain of this run (docs/identity.md).
+    expect(Object.keys(env!).sort()).toEqual(["DYN_AGENT_PARENT_TRAJECTORY_ID", "TRACEPARENT", "TRACESTATE"]);
+    expect(env!.DYN_AGENT_PARENT_TRAJECTORY_ID).toBe(trajectoryOf(agent));
     expect(parseTraceparent(env!.TRACEPARENT)).toEqual({ traceId: exec.spanContext().traceId, spanId: exec.spanContext().spanId, flags: "01" });
     expect(exec.parentSpanContext?.spanId).toBe(idOf(agent));
     expect(env!.TRACESTATE).toBe(`dynamo=${trajectoryOf(agent)}`);

@@ -566,13 +566,17 @@ describe("span tree: subagents", () => {
       if (span !== child) expect(parentOf(span), span.name).toBe(idOf(child));
     }
 
+    // The announce run is a turn of the lead's conversation: the lead's chain, no parent, and a
+    // link to the chain's first agent span (docs/identity.md).
     expect(parentOf(announceSpan)).toBe(idOf(lead));
     expect(announceSpan.attributes).toMatchObject({
       "openclaw.run.kind": "announce",
-      "dynamo.parent_trajectory_id": leadTrajectory,
-      "dynamo.trajectory_id": trajectoryOf(announceSpan),
+      "dynamo.session_id": traceOf(lead),
+      "dynamo.trajectory_id": leadTrajectory,
       "session.id": LEAD_SESSION,
     });
+    expect(announceSpan.attributes["dynamo.parent_trajectory_id"]).toBeUndefined();
+    expect(announceSpan.links.map((link) => [link.context.spanId, link.attributes?.["link.kind"]])).toEqual([[idOf(lead), "dynamo_chain_start"]]);
     expect(tree.getRun(CHILD_RUN)?.isSubagent).toBe(true);
     expect(tree.getRun("R1")?.isSubagent).toBe(false);
     expect(tree.getRun(announce)?.isSubagent).toBe(false);
