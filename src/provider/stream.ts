@@ -14,12 +14,14 @@ import { ROOT_CONTEXT, trace } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import type { ProviderWrapStreamFnContext } from "openclaw/plugin-sdk/plugin-entry";
 import { DYNAMO } from "../trace/attributes.ts";
+import { ChatTiming } from "../trace/chat-timing.ts";
 import type { ChatCall, ChatResult } from "../trace/span-tree.ts";
 import type { DynamoProtocol } from "../types.ts";
 import { getHeader, withoutHeaders } from "./headers.ts";
 import { IDENTITY_HEADERS, agentContext, sessionHeaders, withNvext } from "./identity.ts";
 import { isNvextRejection } from "./protocol.ts";
 import type { ProviderDeps } from "./deps.ts";
+import { timeStream } from "./stream-timing.ts";
 
 type StreamFn = NonNullable<ProviderWrapStreamFnContext["streamFn"]>;
 type StreamOptions = NonNullable<Parameters<StreamFn>[2]>;
@@ -74,6 +76,7 @@ function prepareRequest(
     ...serverOf(model.baseUrl),
   });
   if (chat) deps.tree?.captureChatInput(chat.callId, (context as { messages?: unknown }).messages);
+  const timing = chat ? new ChatTiming() : undefined;
 
   const callerRequestId = getHeader(options?.headers, X_REQUEST_ID)?.trim() || undefined;
   const xRequestId = callerRequestId ?? (chat ? `${chat.spanContext.traceId}-${chat.spanContext.spanId}` : randomUUID());
@@ -137,8 +140,9 @@ function prepareRequest(
             return attempt(protocol);
           })
         : attempt(first);
-      return observeResult(stream, (result) => {
-        if (chat) deps.tree?.endChat(chat.callId, result);
+      const timed = timing ? mapStream(stream, (resolved) => timeStream(resolved, timing)) : stream;
+      return observeResult(timed, (result) => {
+        if (chat) deps.tree?.endChat(chat.callId, timing ? { ...result, serving: timing.summary() } : result);
       });
     },
   };
@@ -264,9 +268,23 @@ function chatResultOf(message: AssistantMessage): ChatResult {
     errorType: m.errorCode !== undefined ? String(m.errorCode) : m.errorType,
     responseModel: m.responseModel,
     responseId: m.responseId,
-    usage: m.usage,
+    usage: m.usage && withCacheInInput(m.usage),
     outputText: text,
   };
+}
+
+/**
+ * OpenClaw's usage counts `input` without the cache reads and writes (it subtracts
+ * `prompt_tokens_details.cached_tokens`); the span's input tokens are the whole prompt, cache
+ * included, as GenAI semconv and OpenInference count them (docs/serving-metrics.md).
+ */
+function withCacheInInput(usage: NonNullable<ChatResult["usage"]>): ChatResult["usage"] {
+  if (usage.input === undefined) return usage;
+  return { ...usage, input: usage.input + (usage.cacheRead ?? 0) + (usage.cacheWrite ?? 0) };
+}
+
+function mapStream(stream: StreamLike | Promise<StreamLike>, fn: (s: StreamLike) => StreamLike): StreamLike | Promise<StreamLike> {
+  return isPromise(stream) ? stream.then(fn) : fn(stream);
 }
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {

@@ -19,6 +19,7 @@ import {
 import type { DynamoPluginConfig } from "../types.ts";
 import { DYNAMO, GEN_AI, LLM_SYSTEM, OPENCLAW, OPENINFERENCE, OPERATION, PROVIDER_NAME, SPAN_KIND } from "./attributes.ts";
 import { BoundedMap } from "./bounded-map.ts";
+import { recordServing, type ServingSummary } from "./chat-timing.ts";
 import { safeJson, textOf, truncate } from "./content.ts";
 import type { ReservableIdGenerator } from "./id-generator.ts";
 import { deriveIds, type DynamoIds } from "./ids.ts";
@@ -100,6 +101,8 @@ export interface ChatResult {
   readonly responseId?: string | undefined;
   readonly usage?: { input?: number; output?: number; cacheRead?: number; cacheWrite?: number } | undefined;
   readonly outputText?: string | undefined;
+  /** What the stream showed (./chat-timing.ts); absent for calls the provider did not stream. */
+  readonly serving?: ServingSummary | undefined;
 }
 
 export interface SpanTreeOptions {
@@ -353,6 +356,7 @@ export class SpanTree {
       span.setAttribute(OPENINFERENCE.OUTPUT_VALUE, text);
       span.setAttribute(GEN_AI.OUTPUT_MESSAGES, safeJson([{ role: "assistant", parts: [{ type: "text", content: text }] }]));
     }
+    recordServing(span, result.serving, usage);
     if (result.stopReason === "error" || result.stopReason === "aborted" || result.errorMessage) {
       span.setAttribute(GEN_AI.ERROR_TYPE, result.stopReason === "aborted" ? "aborted" : (result.errorType ?? "_OTHER"));
       span.setStatus({ code: SpanStatusCode.ERROR, message: truncate(result.errorMessage ?? result.stopReason ?? "error", 500) });
