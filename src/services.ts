@@ -10,6 +10,7 @@ import { DynamoToolRelayProcessor } from "./relay/processor.ts";
 import type { ToolRelayStatus } from "./relay/types.ts";
 import { createTracing, withTimeout, type ExporterStatus, type Tracing } from "./trace/export.ts";
 import { readInboundContext } from "./trace/inbound.ts";
+import { createMetrics, type Metrics } from "./trace/metrics.ts";
 import { REDACTED, redactSecrets, secretsOf } from "./trace/redact.ts";
 import { processRole } from "./trace/process-role.ts";
 import { SpanTree } from "./trace/span-tree.ts";
@@ -19,6 +20,7 @@ import { service } from "./runtime.ts";
 
 export interface Services {
   readonly tracing: Tracing;
+  readonly metrics: Metrics;
   readonly tree: SpanTree;
   readonly relay: DynamoToolRelayProcessor | undefined;
   readonly protocols: ProtocolState | undefined;
@@ -67,7 +69,9 @@ function createServices(runtime: PluginRuntime): Services {
         })
       : undefined;
 
-  const tracing = createTracing(config, log, relay ? [relay] : []);
+  // OTLP metrics derive from ended spans (src/trace/metrics.ts): one more span processor.
+  const metrics = createMetrics(config, log, { relayCounters: () => relay?.status() });
+  const tracing = createTracing(config, log, [...(relay ? [relay] : []), ...(metrics.processor ? [metrics.processor] : [])]);
 
   const inbound = readInboundContext();
   if (inbound.kind === "invalid") runtime.warnOnce("traceparent", inbound.warning);
@@ -107,7 +111,11 @@ function createServices(runtime: PluginRuntime): Services {
   };
   const flush = async () => {
     const timeout = config.flushTimeoutMs;
-    const [spans] = await Promise.all([tracing.flush(timeout), relay ? withTimeout(relay.forceFlush(), timeout) : undefined]);
+    const [spans] = await Promise.all([
+      tracing.flush(timeout),
+      relay ? withTimeout(relay.forceFlush(), timeout) : undefined,
+      metrics.flush(timeout),
+    ]);
     // A collector that does not answer and a Dynamo that is not listening are causes reported once,
     // when a flush cannot deliver: a one-shot CLI may exit without ever reaching shutdown's report.
     // (A Gateway lives on: there the exporter reports the failure itself, and shutdown the totals.)
@@ -133,6 +141,7 @@ function createServices(runtime: PluginRuntime): Services {
 
   return {
     tracing,
+    metrics,
     tree,
     relay,
     protocols,
@@ -159,6 +168,7 @@ function createServices(runtime: PluginRuntime): Services {
         await Promise.all([
           terminateSessions(reason, timeout),
           tracing.shutdown(timeout),
+          metrics.shutdown(timeout),
           relay ? withTimeout(relay.shutdown(), timeout) : undefined,
         ]);
       })();

@@ -3,6 +3,7 @@ import { Faults } from "./faults.ts";
 import { startFrontend } from "./frontend.ts";
 import type { Listening } from "./http-util.ts";
 import { startOtlpReceiver } from "./otlp.ts";
+import type { OtlpMetricPoint } from "./otlp-metrics.ts";
 import { startRelay } from "./relay.ts";
 import type { RelayReceiver } from "./relay.ts";
 import { SessionTracker } from "./sessions.ts";
@@ -59,7 +60,8 @@ export interface Simulator {
   setGeneration(generation: DynamoGeneration): void;
   readonly requests: RecordedRequest[];
   readonly relay: { accepted: RelayMessage[]; rejected: RelayRejection[] };
-  readonly otlp: { spans: OtlpSpan[]; exports: OtlpExport[] };
+  /** Spans and trace exports; metric data points and metric exports (`POST /v1/metrics` on the same port). */
+  readonly otlp: { spans: OtlpSpan[]; exports: OtlpExport[]; metrics: OtlpMetricPoint[]; metricExports: OtlpExport[] };
   readonly sessions: {
     events: SessionEvent[];
     violations: SessionViolation[];
@@ -85,7 +87,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   let sessions = new SessionTracker();
   const requests: RecordedRequest[] = [];
   const relay = { accepted: [] as RelayMessage[], rejected: [] as RelayRejection[] };
-  const otlp = { spans: [] as OtlpSpan[], exports: [] as OtlpExport[] };
+  const otlp = { spans: [] as OtlpSpan[], exports: [] as OtlpExport[], metrics: [] as OtlpMetricPoint[], metricExports: [] as OtlpExport[] };
 
   const started: { close(): Promise<void> }[] = [];
   let frontend: Listening;
@@ -106,7 +108,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       ...(opts.onRequest ? { onRequest: opts.onRequest } : {}),
     });
     started.push(frontend);
-    collector = await startOtlpReceiver({ faults, spans: otlp.spans, exports: otlp.exports, log });
+    collector = await startOtlpReceiver({ faults, spans: otlp.spans, exports: otlp.exports, metrics: otlp.metrics, metricExports: otlp.metricExports, log });
     started.push(collector);
     receiver = await startRelay({
       generation: () => generation,
@@ -167,6 +169,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       relay.rejected.length = 0;
       otlp.spans.length = 0;
       otlp.exports.length = 0;
+      otlp.metrics.length = 0;
+      otlp.metricExports.length = 0;
       sessions = new SessionTracker();
     },
     close() {
