@@ -28,3 +28,5 @@ export { decodeJsonSpans, decodeProtobufSpans } from "./otlp-normalize.ts";
 export { waitFor } from "./wait.ts";
 export { decodeJsonMetrics, decodeProtobufMetrics } from "./otlp-metrics.ts";
 export type { OtlpMetricPoint } from "./otlp-metrics.ts";
+export type { ServingProfile, WorkerId } from "./serving.ts";
+export { DEFAULT_WORKER_ID } from "./serving.ts";

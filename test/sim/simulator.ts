@@ -4,6 +4,7 @@ import { startFrontend } from "./frontend.ts";
 import type { Listening } from "./http-util.ts";
 import { startOtlpReceiver } from "./otlp.ts";
 import type { OtlpMetricPoint } from "./otlp-metrics.ts";
+import type { ServingProfile } from "./serving.ts";
 import { startRelay } from "./relay.ts";
 import type { RelayReceiver } from "./relay.ts";
 import { SessionTracker } from "./sessions.ts";
@@ -37,6 +38,8 @@ export interface SimulatorOptions {
   errorBodyStyle?: ErrorBodyStyle;
   /** Called once per HTTP request when its answer is complete (e.g. to write a JSON-lines log). */
   onRequest?: (request: RecordedRequest) => void;
+  /** Stream pacing, cached tokens, worker ids (README "Serving"); change later with `sim.setServing()`. */
+  serving?: ServingProfile;
 }
 
 export interface SimulatorFaults {
@@ -58,6 +61,8 @@ export interface Simulator {
   readonly zmqEndpoint: string;
   readonly generation: DynamoGeneration;
   setGeneration(generation: DynamoGeneration): void;
+  /** Replaces the serving profile for the next requests. */
+  setServing(profile: ServingProfile): void;
   readonly requests: RecordedRequest[];
   readonly relay: { accepted: RelayMessage[]; rejected: RelayRejection[] };
   /** Spans and trace exports; metric data points and metric exports (`POST /v1/metrics` on the same port). */
@@ -82,6 +87,7 @@ export interface Simulator {
 
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   let generation: DynamoGeneration = opts.generation ?? "headers";
+  let serving: ServingProfile = { ...opts.serving };
   const log = opts.log ?? (() => {});
   const faults = new Faults();
   let sessions = new SessionTracker();
@@ -104,6 +110,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       },
       requests,
       errorBodyStyle: opts.errorBodyStyle ?? "dynamo",
+      serving: () => serving,
       log,
       ...(opts.onRequest ? { onRequest: opts.onRequest } : {}),
     });
@@ -140,6 +147,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     zmqEndpoint: receiver.endpoint,
     get generation() {
       return generation;
+    },
+    setServing(profile) {
+      serving = { ...profile };
     },
     setGeneration(g) {
       generation = g;
