@@ -21,6 +21,7 @@ import { getHeader, withoutHeaders } from "./headers.ts";
 import { IDENTITY_HEADERS, agentContext, sessionHeaders, withNvext } from "./identity.ts";
 import { isNvextRejection } from "./protocol.ts";
 import type { ProviderDeps } from "./deps.ts";
+import { expectNvext, extraFieldsFor } from "./nvext-reader.ts";
 import { timeStream } from "./stream-timing.ts";
 
 type StreamFn = NonNullable<ProviderWrapStreamFnContext["streamFn"]>;
@@ -81,6 +82,7 @@ function prepareRequest(
   const callerRequestId = getHeader(options?.headers, X_REQUEST_ID)?.trim() || undefined;
   const xRequestId = callerRequestId ?? (chat ? `${chat.spanContext.traceId}-${chat.spanContext.spanId}` : randomUUID());
   chat?.span.setAttribute(DYNAMO.X_REQUEST_ID, xRequestId);
+  const forgetNvext = timing ? expectNvext(xRequestId, timing) : undefined;
 
   const baseHeaders = withoutHeaders(options?.headers, [X_REQUEST_ID, ...(chat ? TRACE_HEADERS : []), ...IDENTITY_HEADERS]);
   baseHeaders[X_REQUEST_ID] = xRequestId;
@@ -101,19 +103,23 @@ function prepareRequest(
       headers,
       ...(config.apiKeyFromUser ? { apiKey: config.apiKey } : {}),
     };
-    if (!identity) return out;
-    chat?.span.setAttribute(DYNAMO.PROTOCOL, protocol);
-    if (protocol === "headers") {
-      deps.sessions?.noteHeadersRequest(identity);
-      Object.assign(headers, sessionHeaders(identity.ids));
-      return out;
+    // Every traced request asks for Dynamo's worker ids and timing (docs/serving-metrics.md).
+    const fields: Record<string, unknown> = {};
+    if (identity) {
+      chat?.span.setAttribute(DYNAMO.PROTOCOL, protocol);
+      if (protocol === "headers") {
+        deps.sessions?.noteHeadersRequest(identity);
+        Object.assign(headers, sessionHeaders(identity.ids));
+      } else {
+        fields.agent_context = agentContext(config.sessionTypeId, identity.ids);
+        const control = deps.sessions?.controlFor(identity);
+        if (control) fields.session_control = control;
+      }
     }
-    const fields: Record<string, unknown> = { agent_context: agentContext(config.sessionTypeId, identity.ids) };
-    const control = deps.sessions?.controlFor(identity);
-    if (control) fields.session_control = control;
+    if (!timing && Object.keys(fields).length === 0) return out;
     const callerOnPayload = options?.onPayload;
     out.onPayload = async (payload, payloadModel) => {
-      const patched = withNvext(payload, fields);
+      const patched = withNvext(payload, timing ? { ...fields, ...extraFieldsFor(payload) } : fields);
       const replaced = callerOnPayload ? await callerOnPayload(patched, payloadModel) : undefined;
       return replaced === undefined ? patched : replaced;
     };
@@ -142,6 +148,7 @@ function prepareRequest(
         : attempt(first);
       const timed = timing ? mapStream(stream, (resolved) => timeStream(resolved, timing)) : stream;
       return observeResult(timed, (result) => {
+        forgetNvext?.();
         if (chat) deps.tree?.endChat(chat.callId, timing ? { ...result, serving: timing.summary() } : result);
       });
     },
