@@ -96,7 +96,7 @@ export function readChunk(state: { sink: NvextSink; tail: Buffer | undefined; pe
     withTail = true;
   }
   let at = buf.indexOf(NVEXT);
-  if (at < 0 && state.tail && straddles(state.tail, buf)) {
+  if (at < 0 && !withTail && state.tail && straddles(state.tail, buf)) {
     // `"nvext"` cut in two by the chunk boundary (rare: chunks usually end with an SSE event).
     buf = Buffer.concat([state.tail, buf]);
     withTail = true;
