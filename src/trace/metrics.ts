@@ -134,13 +134,17 @@ export function createMetrics(config: DynamoPluginConfig, log: Log, options: Met
         result.observe(counters.dropped, { "dynamo.relay.outcome": "dropped" });
       });
   }
+  const processor = new MetricsSpanProcessor(instruments);
   let shutdownPromise: Promise<void> | undefined;
+  // Export only when a span recorded something since the last export: a one-shot CLI flushes at
+  // agent_end and shuts down at exit, and a second export of the same cumulative values would keep
+  // the process alive for the exporter's retries when the collector is unreachable.
   return {
     enabled: true,
-    processor: new MetricsSpanProcessor(instruments),
-    flush: (timeoutMs) => withTimeout(provider.forceFlush(), timeoutMs),
+    processor,
+    flush: async (timeoutMs) => (processor.takeDirty() ? withTimeout(provider.forceFlush(), timeoutMs) : "flushed"),
     shutdown(timeoutMs) {
-      shutdownPromise ??= withTimeout(provider.shutdown(), timeoutMs).then(() => undefined);
+      shutdownPromise ??= processor.takeDirty() ? withTimeout(provider.shutdown(), timeoutMs).then(() => undefined) : Promise.resolve();
       return shutdownPromise;
     },
   };
@@ -157,9 +161,17 @@ interface Instruments {
 /** Records the metrics of each ended `chat` and `execute_tool` span. */
 export class MetricsSpanProcessor implements SpanProcessor {
   private readonly instruments: Instruments;
+  private dirty = false;
 
   constructor(instruments: Instruments) {
     this.instruments = instruments;
+  }
+
+  /** Whether anything was recorded since the last call. */
+  takeDirty(): boolean {
+    const dirty = this.dirty;
+    this.dirty = false;
+    return dirty;
   }
 
   onStart(): void {}
@@ -170,7 +182,8 @@ export class MetricsSpanProcessor implements SpanProcessor {
     if (operation === OPERATION.CHAT) this.chat(span, a);
     else if (operation === OPERATION.EXECUTE_TOOL) {
       this.instruments.tools.add(1, pick(a, [GEN_AI.TOOL_NAME, DYNAMO.TOOL_STATUS, GEN_AI.ERROR_TYPE]));
-    }
+    } else return;
+    this.dirty = true;
   }
 
   private chat(span: ReadableSpan, a: Attributes): void {

@@ -129,7 +129,11 @@ describe("metrics at the OTLP receiver", () => {
       const keys = new Set(points.flatMap((p) => Object.keys(p.attributes)));
       for (const key of keys) expect(key).not.toMatch(/\.id$|conversation|x_request_id|call\.id/);
       expect(points[0]!.resource["service.name"]).toBe("metrics-test");
+      // Nothing new since the flush: shutdown exports nothing more (a second export of the same
+      // cumulative values would keep a one-shot CLI alive for the retries of an unreachable collector).
+      const exports = sim.otlp.metricExports.length;
       await metrics.shutdown(2_000);
+      expect(sim.otlp.metricExports.length).toBe(exports);
       await provider.shutdown();
     });
   }
