@@ -27,6 +27,7 @@ const BENCHES: Child[] = [
   { name: "relay", file: "relay.ts", flags: ["--expose-gc"] },
   { name: "memory", file: "memory.ts", flags: ["--expose-gc"] },
   { name: "e2e", file: "e2e.ts" },
+  { name: "chunk", file: "chunk.ts" },
 ];
 
 function runChild(child: Child): Promise<{ result: unknown; seconds: number }> {
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
   const r: Any | undefined = detail.benches.relay;
   const m: Any | undefined = detail.benches.memory;
   const e: Any | undefined = detail.benches.e2e;
+  const c: Any | undefined = detail.benches.chunk;
 
   const results = {
     toolEventMeanUs: round(h?.plugin.toolMeanUs.median, 2),
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
     e2eRatio: round(e?.ratio.median, 3),
     exitFlushLiveMs: Math.round(e?.addedExitLagMs.live),
     exitFlushHangingMs: Math.round(e?.addedExitLagMs.hanging),
+    chunkOverheadUs: round(c?.addedUsPerChunk.median, 3),
     machine: detail.machine as string,
   };
   if (!only) {
@@ -101,6 +104,7 @@ function printTable(results: Record<string, number | string>, d: Any): void {
   const r = d.benches.relay;
   const m = d.benches.memory;
   const e = d.benches.e2e;
+  const c = d.benches.chunk;
   const s = (x: Spread | undefined, digits = 2, unit = "") => (x ? fmt(x, digits, unit) : "—");
   const met = (ok: boolean | undefined) => (ok === undefined ? "" : ok ? "yes" : "NO");
   const rows: string[][] = [["Figure", "Plugin (median, min–max)", "Baseline, same run", "Target", "Met"]];
@@ -125,6 +129,9 @@ function printTable(results: Record<string, number | string>, d: Any): void {
     rows.push(["4. e2e wall on/off ratio", s(e.ratio, 3), `off ${s(e.wallMs.off, 0)} ms, on ${s(e.wallMs.on, 0)} ms`, "≤ 1.01", met(e.ratio.median <= 1.01)]);
     rows.push(["5. exit lag added, live receiver ms", `${results.exitFlushLiveMs} (on ${s(e.exitLagMs.on, 0)})`, `off ${s(e.exitLagMs.off, 0)}`, "≤ 100", met(e.addedExitLagMs.live <= 100)]);
     rows.push(["   exit lag added, hanging receiver ms", `${results.exitFlushHangingMs} (hanging ${s(e.exitLagMs.hanging, 0)})`, `off ${s(e.exitLagMs.off, 0)}`, "≤ 2500", met(e.addedExitLagMs.hanging <= 2500)]);
+  }
+  if (c) {
+    rows.push(["6. stream chunk overhead, mean µs", s(c.addedUsPerChunk, 3), `plain read ${s(c.baselineUsPerChunk, 3)}`, "≤ 0.5", met(c.addedUsPerChunk.median <= 0.5)]);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? "").length)));
   const line = (row: string[]) => `| ${row.map((cell, c) => cell.padEnd(widths[c]!)).join(" | ")} |`;
