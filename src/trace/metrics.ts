@@ -69,10 +69,11 @@ export function metricsEnabled(config: DynamoPluginConfig, env: NodeJS.ProcessEn
 
 /** `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, else `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/metrics`, else beside the traces URL. */
 export function metricsUrl(tracesUrl: string, env: NodeJS.ProcessEnv = process.env): string {
+  // Environment values that are not http(s) URLs are ignored (the traces URL was validated by the config).
   const own = env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT?.trim();
-  if (own) return own;
+  if (own && isHttpUrl(own)) return own;
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
-  if (base && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim()) return `${base.replace(/\/+$/, "")}/v1/metrics`;
+  if (base && isHttpUrl(base) && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim()) return `${base.replace(/\/+$/, "")}/v1/metrics`;
   if (/\/v1\/traces\/?$/.test(tracesUrl)) return tracesUrl.replace(/\/v1\/traces\/?$/, "/v1/metrics");
   try {
     return new URL("/v1/metrics", tracesUrl).toString();
@@ -81,11 +82,31 @@ export function metricsUrl(tracesUrl: string, env: NodeJS.ProcessEnv = process.e
   }
 }
 
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === "http:" || url.protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+
+/** Metrics never stop the plugin: a setup failure leaves them off, with one warning. */
 export function createMetrics(config: DynamoPluginConfig, log: Log, options: MetricsOptions = {}): Metrics {
+  try {
+    return setUpMetrics(config, log, options);
+  } catch (error) {
+    log.warn(`OTLP metrics are off: ${error instanceof Error ? error.message : String(error)} (traces are unaffected).`);
+    return DISABLED;
+  }
+}
+
+function setUpMetrics(config: DynamoPluginConfig, log: Log, options: MetricsOptions): Metrics {
   const env = options.env ?? process.env;
   if (!options.exporter && !metricsEnabled(config, env)) return DISABLED;
   const exporter = options.exporter ?? createOtlpMetricExporter(config, env, log);
-  const interval = Number(env.OTEL_METRIC_EXPORT_INTERVAL) > 0 ? Number(env.OTEL_METRIC_EXPORT_INTERVAL) : 60_000;
+  const configured = Number(env.OTEL_METRIC_EXPORT_INTERVAL);
+  const interval = Number.isFinite(configured) && configured >= 100 ? Math.min(configured, 2 ** 31 - 1) : 60_000;
   const reader = new PeriodicExportingMetricReader({
     exporter,
     exportIntervalMillis: interval,

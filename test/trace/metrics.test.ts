@@ -35,6 +35,12 @@ describe("when metrics are exported", () => {
     expect(metricsUrl("http://c:6006/custom/path", {})).toBe("http://c:6006/v1/metrics");
     expect(metricsUrl("http://c:4318/v1/traces", { OTEL_EXPORTER_OTLP_ENDPOINT: "http://o:4318/" })).toBe("http://o:4318/v1/metrics");
     expect(metricsUrl("http://c:4318/v1/traces", { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "http://m:9/x" })).toBe("http://m:9/x");
+    // Junk in the environment is ignored, never thrown (found by test/faults/parsers.property.test.ts).
+    expect(metricsUrl("http://c:4318/v1/traces", { OTEL_EXPORTER_OTLP_ENDPOINT: "/", OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "x" })).toBe("http://c:4318/v1/metrics");
+    const config = loadConfig({ otlpEndpoint: "http://127.0.0.1:4318/v1/traces" }, {}).config;
+    const metrics = createMetrics(config, log, { env: { OTEL_EXPORTER_OTLP_ENDPOINT: "/", OTEL_METRIC_EXPORT_INTERVAL: "0.001" } });
+    expect(metrics.enabled).toBe(true);
+    void metrics.shutdown(100);
   });
 });
 
