@@ -20,6 +20,8 @@ export function timeStream<S extends EventStreamLike>(stream: S, timing: ChatTim
     }
     return step;
   };
+  // A stream object that cannot take the property (frozen) is returned as it is: no measurements.
+  if (!Object.isExtensible(stream) && !Object.getOwnPropertyDescriptor(stream, Symbol.asyncIterator)?.configurable) return stream;
   Object.defineProperty(stream, Symbol.asyncIterator, {
     configurable: true,
     writable: true,

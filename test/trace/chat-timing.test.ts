@@ -123,3 +123,38 @@ describe("recordServing", () => {
     expect(exported.events).toEqual([]);
   });
 });
+
+describe("timeStream", () => {
+  it("observes every event the consumer reads, forwards return(), and leaves a frozen stream alone", async () => {
+    const { timeStream } = await import("../../src/provider/stream-timing.ts");
+    const { clock, advance } = fakeClock();
+    const timing = new ChatTiming(clock);
+    let returned = false;
+    const stream = {
+      async *[Symbol.asyncIterator]() {
+        try {
+          for (const type of ["start", "text_delta", "text_delta", "text_delta", "done"]) {
+            advance(10);
+            yield { type };
+          }
+        } finally {
+          returned = true;
+        }
+      },
+      result: async () => "message",
+    };
+    const timed = timeStream(stream, timing);
+    expect(timed).toBe(stream);
+    const seen: string[] = [];
+    for await (const event of timed) {
+      seen.push(event.type);
+      if (seen.length === 3) break;
+    }
+    expect(seen).toEqual(["start", "text_delta", "text_delta"]);
+    expect(returned).toBe(true);
+    expect(timing.summary()).toMatchObject({ chunks: 2, firstChunkMs: 20, gapMeanMs: 10 });
+    expect(await timed.result()).toBe("message");
+    const frozen = Object.freeze({ async *[Symbol.asyncIterator]() {} });
+    expect(timeStream(frozen, new ChatTiming(clock))).toBe(frozen);
+  });
+});
