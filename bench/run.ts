@@ -28,6 +28,7 @@ const BENCHES: Child[] = [
   { name: "memory", file: "memory.ts", flags: ["--expose-gc"] },
   { name: "startup", file: "startup.ts" },
   { name: "e2e", file: "e2e.ts" },
+  { name: "chunk", file: "chunk.ts" },
 ];
 
 function runChild(child: Child): Promise<{ result: unknown; seconds: number }> {
@@ -78,6 +79,7 @@ async function main(): Promise<void> {
   const m: Any | undefined = detail.benches.memory;
   const e: Any | undefined = detail.benches.e2e;
   const st: Any | undefined = detail.benches.startup;
+  const c: Any | undefined = detail.benches.chunk;
 
   const results = {
     toolEventMeanUs: round(h?.plugin.toolMeanUs.median, 2),
@@ -94,6 +96,7 @@ async function main(): Promise<void> {
     startupCpuMs: round(st?.importAndRegisterCpuMs.median, 2),
     exitFlushLiveMs: Math.round(e?.addedExitLagMs.live),
     exitFlushHangingMs: Math.round(e?.addedExitLagMs.hanging),
+    chunkOverheadUs: round(c?.addedUsPerChunk.median, 3),
     machine: detail.machine as string,
   };
   if (!only) {
@@ -109,6 +112,7 @@ function printTable(results: Record<string, number | string>, d: Any): void {
   const m = d.benches.memory;
   const e = d.benches.e2e;
   const st = d.benches.startup;
+  const c = d.benches.chunk;
   const s = (x: Spread | undefined, digits = 2, unit = "") => (x ? fmt(x, digits, unit) : "—");
   const met = (ok: boolean | undefined) => (ok === undefined ? "" : ok ? "yes" : "NO");
   const rows: string[][] = [["Figure", "Plugin (median, min–max)", "Baseline, same run", "Target", "Met"]];
@@ -141,6 +145,9 @@ function printTable(results: Record<string, number | string>, d: Any): void {
     rows.push(["   e2e on/off wall", s(e.ratio, 3), "", "", ""]);
     rows.push(["5. exit lag added, live receiver ms", `${results.exitFlushLiveMs} (on ${s(e.exitLagMs.on, 0)})`, `none ${s(e.exitLagMs.none, 0)}`, "≤ 100", met(e.addedExitLagMs.live <= 100)]);
     rows.push(["   exit lag added, hanging receiver ms", `${results.exitFlushHangingMs} (hanging ${s(e.exitLagMs.hanging, 0)})`, `none ${s(e.exitLagMs.none, 0)}`, "≤ 2500", met(e.addedExitLagMs.hanging <= 2500)]);
+  }
+  if (c) {
+    rows.push(["6. stream chunk overhead, mean µs", s(c.addedUsPerChunk, 3), `plain read ${s(c.baselineUsPerChunk, 3)}`, "≤ 0.5", met(c.addedUsPerChunk.median <= 0.5)]);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? "").length)));
   const line = (row: string[]) => `| ${row.map((cell, c) => cell.padEnd(widths[c]!)).join(" | ")} |`;

@@ -82,6 +82,20 @@ export function toPerfetto(model: TraceModel): { traceEvents: TraceEvent[]; disp
           args: { seq: String(message.seq), ...message.record },
         });
       }
+      // Where generation began: the chat span's first-token event (docs/serving-metrics.md).
+      for (const event of span.events) {
+        if (event.name !== "dynamo.first_token") continue;
+        events.push({
+          ph: "i",
+          s: "t",
+          name: "first token",
+          cat: "serving",
+          pid: OPENCLAW_PID,
+          tid,
+          ts: us(Number(BigInt(event.timeUnixNano) / 1000n) / 1000),
+          args: { ...event.attributes },
+        });
+      }
       // A tool span with an agent run under it spawned a subagent: draw the arrow to the subagent's track.
       const spawned = node.cls === "TOOL" ? node.children.find((child) => child.cls === "AGENT") : undefined;
       if (spawned) {

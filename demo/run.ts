@@ -107,7 +107,11 @@ async function runDemo(options: DemoOptions, started: Started, progress: Progres
   const real = options.baseUrl !== undefined;
   progress.step(real ? "Starting the local tool-event receiver and OTLP receiver" : `Starting the Dynamo ${options.dynamoVersion} simulator and an OTLP receiver`);
   // The simulator always runs: with a real Dynamo only its ZeroMQ PULL is used (unless --zmq-endpoint).
-  const sim = (started.sim = await startSimulator({ generation: options.generation }));
+  // A visible first-token delay and prompt-cache hits, so the waterfall's TTFT and cache columns say something.
+  const sim = (started.sim = await startSimulator({
+    generation: options.generation,
+    serving: { firstTokenDelayMs: 150, chunkGapMs: 20, textChunks: 4, cachedTokens: 64 },
+  }));
   const collector = (started.collector = await startCollector({
     ...(options.otlpEndpoint ? { forwardTo: options.otlpEndpoint, forwardHeaders: options.otlpHeaders } : {}),
     log: (line) => progress.note(line),
@@ -127,7 +131,8 @@ async function runDemo(options: DemoOptions, started: Started, progress: Progres
     model,
     workspaceFiles: WORKSPACE_FILES,
     openclawEntry: OPENCLAW_ENTRY,
-    ...(real && apiKey ? { env: { DYNAMO_API_KEY: apiKey } } : {}),
+    // The demo's receiver takes traces only (OTLP metrics: README "Metrics").
+    env: { OTEL_METRICS_EXPORTER: "none", ...(real && apiKey ? { DYNAMO_API_KEY: apiKey } : {}) },
   }));
   progress.setCounters(() => counters(real ? undefined : sim, collector));
 

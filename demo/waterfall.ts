@@ -136,6 +136,8 @@ function details(node: SpanNode, model: TraceModel, options: WaterfallOptions): 
     const usage = [a["gen_ai.usage.input_tokens"], a["gen_ai.usage.output_tokens"]];
     const tokens = usage.every((v) => typeof v === "number") ? `  ${label(`tokens ${usage[0]} in / ${usage[1]} out`)}` : "";
     lines.push(`${label("x-request-id")} ${xRequestId ?? style.red("missing")}${tokens}`);
+    const serving = servingLine(a);
+    if (serving) lines.push(label(serving));
   } else if (node.cls === "TOOL") {
     const callId = str(a["gen_ai.tool.call.id"]);
     const bridge = str(a["openclaw.tool.bridge"]);
@@ -153,6 +155,24 @@ function details(node: SpanNode, model: TraceModel, options: WaterfallOptions): 
   if (node.error && node.cls !== "TOOL") lines.push(errorLine(node.error, style));
   for (const request of node.requests) lines.push(requestLine(request, style));
   return lines;
+}
+
+/** TTFT, chunk gaps and cache reads of a chat span (docs/serving-metrics.md), when it has them. */
+function servingLine(a: Record<string, unknown>): string | undefined {
+  const num = (key: string) => (typeof a[key] === "number" ? (a[key] as number) : undefined);
+  const ttft = num("dynamo.response.time_to_first_token") ?? num("gen_ai.response.time_to_first_chunk");
+  const parts: string[] = [];
+  if (ttft !== undefined) parts.push(`TTFT ${formatDuration(ttft * 1000)}`);
+  const gap = num("dynamo.response.chunk_gap.mean");
+  if (gap !== undefined) parts.push(`gap ${formatDuration(gap * 1000)} mean / ${formatDuration((num("dynamo.response.chunk_gap.max") ?? gap) * 1000)} max`);
+  const cacheRead = num("gen_ai.usage.cache_read.input_tokens");
+  if (cacheRead !== undefined) {
+    const ratio = num("dynamo.usage.prompt_cache_hit_ratio");
+    parts.push(`cache read ${cacheRead} tokens${ratio === undefined ? "" : ` (${Math.round(ratio * 100)} %)`}`);
+  }
+  const worker = num("dynamo.worker.decode_worker_id");
+  if (worker !== undefined) parts.push(`worker ${worker}`);
+  return parts.length > 0 ? parts.join("  ") : undefined;
 }
 
 const errorLine = (error: string, style: Style): string => style.red(`error: ${error.length > 100 ? `${error.slice(0, 99)}…` : error}`);

@@ -11,6 +11,7 @@ import { DynamoToolRelayProcessor } from "./relay/processor.ts";
 import type { ToolRelayStatus } from "./relay/types.ts";
 import { createTracing, withTimeout, type ExporterStatus, type Tracing } from "./trace/export.ts";
 import { readInboundContext } from "./trace/inbound.ts";
+import { createMetrics, type Metrics } from "./trace/metrics.ts";
 import { REDACTED, redactSecrets, secretsOf } from "./trace/redact.ts";
 import { processRole } from "./trace/process-role.ts";
 import { SpanTree } from "./trace/span-tree.ts";
@@ -29,6 +30,7 @@ export interface Services {
   /** True once `shutdown` started: events reaching these services now are counted as dropped. */
   readonly closed: boolean;
   readonly tracing: Tracing;
+  readonly metrics: Metrics;
   readonly tree: SpanTree;
   readonly relay: DynamoToolRelayProcessor | undefined;
   readonly protocols: ProtocolState | undefined;
@@ -84,7 +86,9 @@ export function createServices(runtime: PluginRuntime, generation: number): Serv
         })
       : undefined;
 
-  const tracing = createTracing(config, log, relay ? [relay] : []);
+  // OTLP metrics derive from ended spans (src/trace/metrics.ts): one more span processor.
+  const metrics = createMetrics(config, log, { relayCounters: () => relay?.status() });
+  const tracing = createTracing(config, log, [...(relay ? [relay] : []), ...(metrics.processor ? [metrics.processor] : [])]);
 
   const inbound = readInboundContext();
   if (inbound.kind === "invalid") runtime.warnOnce("traceparent", inbound.warning);
@@ -133,7 +137,11 @@ export function createServices(runtime: PluginRuntime, generation: number): Serv
   };
   const flush = async () => {
     const timeout = config.flushTimeoutMs;
-    const [spans] = await Promise.all([tracing.flush(timeout), relay ? withTimeout(relay.forceFlush(), timeout) : undefined]);
+    const [spans] = await Promise.all([
+      tracing.flush(timeout),
+      relay ? withTimeout(relay.forceFlush(), timeout) : undefined,
+      metrics.flush(timeout),
+    ]);
     // A collector that does not answer and a Dynamo that is not listening are causes reported once,
     // when a flush cannot deliver: a one-shot CLI may exit without ever reaching shutdown's report.
     // (A Gateway lives on: there the exporter reports the failure itself, and shutdown the totals.)
@@ -164,6 +172,7 @@ export function createServices(runtime: PluginRuntime, generation: number): Serv
       return shutdownPromise !== undefined;
     },
     tracing,
+    metrics,
     tree,
     relay,
     protocols,
@@ -190,6 +199,7 @@ export function createServices(runtime: PluginRuntime, generation: number): Serv
         await Promise.all([
           terminateSessions(reason, timeout),
           tracing.shutdown(timeout),
+          metrics.shutdown(timeout),
           relay ? withTimeout(relay.shutdown(), timeout) : undefined,
         ]);
       })();

@@ -14,6 +14,7 @@ import { ROOT_CONTEXT, trace } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import type { ProviderWrapStreamFnContext } from "openclaw/plugin-sdk/plugin-entry";
 import { DYNAMO } from "../trace/attributes.ts";
+import { ChatTiming } from "../trace/chat-timing.ts";
 import type { ChatCall, ChatResult } from "../trace/span-tree.ts";
 import type { DynamoProtocol } from "../types.ts";
 import { getHeader, withoutHeaders } from "./headers.ts";
@@ -21,6 +22,8 @@ import { IDENTITY_HEADERS, agentContext, sessionHeaders, withNvext, type Session
 import type { DynamoEndpoint } from "./session.ts";
 import { isNvextRejection } from "./protocol.ts";
 import type { ProviderDeps } from "./deps.ts";
+import { expectNvext, extraFieldsFor } from "./nvext-reader.ts";
+import { timeStream } from "./stream-timing.ts";
 
 type StreamFn = NonNullable<ProviderWrapStreamFnContext["streamFn"]>;
 type StreamOptions = NonNullable<Parameters<StreamFn>[2]>;
@@ -75,10 +78,12 @@ function prepareRequest(
     ...serverOf(model.baseUrl),
   });
   if (chat) deps.tree?.captureChatInput(chat.callId, (context as { messages?: unknown }).messages);
+  const timing = chat ? new ChatTiming() : undefined;
 
   const callerRequestId = getHeader(options?.headers, X_REQUEST_ID)?.trim() || undefined;
   const xRequestId = callerRequestId ?? (chat ? `${chat.spanContext.traceId}-${chat.spanContext.spanId}` : randomUUID());
   chat?.span.setAttribute(DYNAMO.X_REQUEST_ID, xRequestId);
+  const forgetNvext = timing ? expectNvext(xRequestId, timing) : undefined;
 
   const baseHeaders = withoutHeaders(options?.headers, [X_REQUEST_ID, ...(chat ? TRACE_HEADERS : []), ...IDENTITY_HEADERS]);
   baseHeaders[X_REQUEST_ID] = xRequestId;
@@ -102,21 +107,25 @@ function prepareRequest(
       headers,
       ...(config.apiKeyFromUser ? { apiKey: config.apiKey } : {}),
     };
-    if (!identity) return out;
-    chat?.span.setAttribute(DYNAMO.PROTOCOL, protocol);
+    // Every traced request asks for Dynamo's worker ids and timing (docs/serving-metrics.md).
+    const fields: Record<string, unknown> = {};
     sentControl = undefined;
-    if (protocol === "headers") {
-      deps.sessions?.noteHeadersRequest(identity, endpoint);
-      Object.assign(headers, sessionHeaders(identity.ids));
-      return out;
+    if (identity) {
+      chat?.span.setAttribute(DYNAMO.PROTOCOL, protocol);
+      if (protocol === "headers") {
+        deps.sessions?.noteHeadersRequest(identity, endpoint);
+        Object.assign(headers, sessionHeaders(identity.ids));
+      } else {
+        fields.agent_context = agentContext(config.sessionTypeId, identity.ids);
+        const control = deps.sessions?.controlFor(identity, endpoint);
+        if (control) fields.session_control = control;
+        sentControl = control;
+      }
     }
-    const fields: Record<string, unknown> = { agent_context: agentContext(config.sessionTypeId, identity.ids) };
-    const control = deps.sessions?.controlFor(identity, endpoint);
-    if (control) fields.session_control = control;
-    sentControl = control;
+    if (!timing && Object.keys(fields).length === 0) return out;
     const callerOnPayload = options?.onPayload;
     out.onPayload = async (payload, payloadModel) => {
-      const patched = withNvext(payload, fields);
+      const patched = withNvext(payload, timing ? { ...fields, ...extraFieldsFor(payload) } : fields);
       const replaced = callerOnPayload ? await callerOnPayload(patched, payloadModel) : undefined;
       return replaced === undefined ? patched : replaced;
     };
@@ -143,10 +152,12 @@ function prepareRequest(
             return attempt(protocol);
           })
         : attempt(first);
-      return observeResult(stream, (result) => {
+      const timed = timing ? mapStream(stream, (resolved) => timeStream(resolved, timing)) : stream;
+      return observeResult(timed, (result) => {
+        forgetNvext?.();
         // A chain is opened only by an `open` that Dynamo answered (a 5xx or reset opened nothing).
         if (identity && sentControl?.action === "open") deps.sessions?.openSettled(identity, !failed(result));
-        if (chat) deps.tree?.endChat(chat.callId, result);
+        if (chat) deps.tree?.endChat(chat.callId, timing ? { ...result, serving: timing.summary() } : result);
       });
     },
   };
@@ -287,9 +298,23 @@ function chatResultOf(message: AssistantMessage): ChatResult {
     errorType: m.errorCode !== undefined ? String(m.errorCode) : m.errorType,
     responseModel: m.responseModel,
     responseId: m.responseId,
-    usage: m.usage,
+    usage: m.usage && withCacheInInput(m.usage),
     outputText: text,
   };
+}
+
+/**
+ * OpenClaw's usage counts `input` without the cache reads and writes (it subtracts
+ * `prompt_tokens_details.cached_tokens`); the span's input tokens are the whole prompt, cache
+ * included, as GenAI semconv and OpenInference count them (docs/serving-metrics.md).
+ */
+function withCacheInInput(usage: NonNullable<ChatResult["usage"]>): ChatResult["usage"] {
+  if (usage.input === undefined) return usage;
+  return { ...usage, input: usage.input + (usage.cacheRead ?? 0) + (usage.cacheWrite ?? 0) };
+}
+
+function mapStream(stream: StreamLike | Promise<StreamLike>, fn: (s: StreamLike) => StreamLike): StreamLike | Promise<StreamLike> {
+  return isPromise(stream) ? stream.then(fn) : fn(stream);
 }
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {

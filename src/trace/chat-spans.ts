@@ -5,6 +5,7 @@
 import { ROOT_CONTEXT, SpanKind, trace, type Attributes } from "@opentelemetry/api";
 import { GEN_AI, LLM_SYSTEM, OPENINFERENCE, OPERATION, PROVIDER_NAME, SPAN_KIND } from "./attributes.ts";
 import { BoundedMap } from "./bounded-map.ts";
+import { recordServing } from "./chat-timing.ts";
 import { safeJson, truncate } from "./content.ts";
 import { chatErrorType, errorStatus } from "./privacy.ts";
 import { RunSpans } from "./run-spans.ts";
@@ -96,6 +97,7 @@ export abstract class ChatSpans extends RunSpans {
       span.setAttribute(OPENINFERENCE.OUTPUT_VALUE, text);
       span.setAttribute(GEN_AI.OUTPUT_MESSAGES, safeJson([{ role: "assistant", parts: [{ type: "text", content: text }] }]));
     }
+    recordServing(span, result.serving, usage);
     if (result.stopReason === "error" || result.stopReason === "aborted" || result.errorMessage || result.note) {
       // The server's error text can echo the request: completion capture (docs/privacy.md).
       const errorType = chatErrorType(result);

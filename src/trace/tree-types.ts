@@ -6,6 +6,7 @@ import { trace, type Attributes, type Context, type Span, type SpanContext, type
 import type { DynamoPluginConfig } from "../types.ts";
 import { DYNAMO, GEN_AI, OPENINFERENCE } from "./attributes.ts";
 import { safeJson } from "./content.ts";
+import type { ServingSummary } from "./chat-timing.ts";
 import type { Chain, Conversations } from "./conversations.ts";
 import type { ReservableIdGenerator } from "./id-generator.ts";
 import type { DynamoIds } from "./ids.ts";
@@ -91,6 +92,8 @@ export interface ChatResult {
   readonly outputText?: string | undefined;
   /** A status message the plugin wrote itself (no content: shown whatever the capture setting). */
   readonly note?: string | undefined;
+  /** What the stream showed (./chat-timing.ts); absent for calls the provider did not stream. */
+  readonly serving?: ServingSummary | undefined;
 }
 
 export interface SpanTreeOptions {

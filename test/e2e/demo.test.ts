@@ -134,6 +134,10 @@ describe("npm run demo", () => {
     for (const line of ids) expect(line).toMatch(new RegExp(`x-request-id ${traceId}-[0-9a-f]{16}`));
     expect(plain(result.stdout)).toContain("→ Dynamo 400");
     expect(plain(result.stdout)).toMatch(/session-final request/);
+    // Each chat line is followed by its serving line: TTFT and the cache reads the simulator reported.
+    const serving = stdoutLines().filter((line) => /\bTTFT \d/.test(line));
+    expect(serving).toHaveLength(chats.length);
+    for (const line of serving) expect(line).toMatch(/cache read \d+ tokens \(\d+ %\)/);
   });
 
   it("matches every relay record to its tool span, and the exec command saw its own span in TRACEPARENT", () => {
@@ -187,6 +191,15 @@ describe("npm run demo", () => {
     const tools = slices.filter((e) => e.pid === 1 && e.cat === "TOOL");
     expect(events.filter((e) => e.ph === "i" && e.cat === "relay")).toHaveLength(2 * tools.length);
     expect(events.some((e) => e.ph === "s" && e.name === "subagent")).toBe(true);
+    // Every streamed chat span marks where generation began.
+    const chats = slices.filter((e) => e.pid === 1 && e.cat === "LLM" && (e.args as Record<string, unknown>)["gen_ai.request.stream"] === true);
+    const firstTokens = events.filter((e) => e.ph === "i" && e.cat === "serving" && e.name === "first token");
+    expect(chats.length).toBeGreaterThan(0);
+    expect(firstTokens).toHaveLength(chats.length);
+    for (const instant of firstTokens) {
+      const chat = chats.find((c) => c.tid === instant.tid && (c.ts as number) <= (instant.ts as number) && (instant.ts as number) <= (c.ts as number) + (c.dur as number));
+      expect(chat, JSON.stringify(instant)).toBeDefined();
+    }
   });
 
   it("forwards the plugin's protobuf exports unchanged to --otlp-endpoint, with --otlp-header", () => {

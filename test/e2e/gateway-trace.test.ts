@@ -27,6 +27,7 @@ import {
   childrenOf,
   isTerminal,
   nvext,
+  SERVING_NVEXT,
   parseTraceparent,
   spansNamed,
   toolRecords,
@@ -246,7 +247,8 @@ describe("turn 2 (Dynamo 1.3+, protocol auto) and Gateway stop", () => {
     expect(rejected[0]!.index).toBe(chats[0]!.index);
     for (const request of chats.slice(1)) {
       expect(request.status).toBe(200);
-      expect(nvext(request)).toBeUndefined();
+      // Model requests ask for Dynamo's serving fields; the plugin's session-final requests carry no nvext.
+      expect(nvext(request)).toEqual(isTerminal(request) ? undefined : SERVING_NVEXT);
       expect(request.headers["x-dynamo-session-id"]).toMatch(/^[0-9a-f]{32}-[0-9a-f]{16}$/);
     }
   });

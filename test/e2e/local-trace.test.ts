@@ -2,13 +2,15 @@
  * One-shot `openclaw agent --local` runs with the whole plugin on, asserted on what crossed the
  * wire: decoded OTLP spans, HTTP requests to the Dynamo simulator, relay messages on its PULL socket.
  *
- *   A  Dynamo 1.3+ sim, protocol auto, read tool       → span tree, traceparent/x-request-id, fallback, relay (G3)
- *   B  Dynamo 1.2 sim, inbound TRACEPARENT, failing read + exec → parenting, nvext identity, exec env, tool_error (G1)
+ *   A  Dynamo 1.3+ sim, protocol auto, read tool       → span tree, traceparent/x-request-id, fallback, relay (G3),
+ *      paced stream with cache hits → serving attributes on chat spans, Dynamo's nvext answer, OTLP metrics
+ *   B  Dynamo 1.2 sim, inbound TRACEPARENT, failing read + exec → parenting, nvext identity, exec env, tool_error (G1),
+ *      OTEL_METRICS_EXPORTER=none → traces only
  *   C  malformed TRACEPARENT, collector refusing connections → fresh root, one warning, bounded exit
  *   D  collector that never answers, protocol forced to headers → zero rejected requests, bounded exit
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Simulator } from "../sim/index.ts";
+import type { OtlpMetricPoint, ServingProfile, Simulator } from "../sim/index.ts";
 import {
   explain,
   freePort,
@@ -29,6 +31,7 @@ import {
   answeredChats,
   byId,
   nvext,
+  SERVING_NVEXT,
   parseTraceparent,
   settle,
   spansNamed,
@@ -61,6 +64,21 @@ function relayEnv(sim: Simulator): Record<string, string> {
   };
 }
 
+/** A's stream: first content 300 ms after the role chunk, then 60 ms between chunks; 6 cached tokens. */
+const SERVING: Required<Pick<ServingProfile, "firstTokenDelayMs" | "chunkGapMs" | "textChunks" | "cachedTokens">> = {
+  firstTokenDelayMs: 300,
+  chunkGapMs: 60,
+  textChunks: 6,
+  cachedTokens: 6,
+};
+
+/** The newest point of each series (cumulative exports repeat every series). */
+function latestSeries(points: OtlpMetricPoint[], name: string): OtlpMetricPoint[] {
+  const series = new Map<string, OtlpMetricPoint>();
+  for (const point of points) if (point.name === name) series.set(JSON.stringify(point.attributes), point);
+  return [...series.values()];
+}
+
 describe("A: Dynamo 1.3+ simulator, protocol auto, one read tool call", () => {
   let sim: Simulator;
   let world: OpenClawWorld;
@@ -68,7 +86,7 @@ describe("A: Dynamo 1.3+ simulator, protocol auto, one read tool call", () => {
   const resources = new Resources();
 
   beforeAll(async () => {
-    sim = await resources.newSim({ generation: "headers" });
+    sim = await resources.newSim({ generation: "headers", serving: SERVING });
     world = await resources.newWorld({
       name: "trace-a",
       pluginConfig: { baseUrl: sim.baseUrl },
@@ -171,7 +189,7 @@ describe("A: Dynamo 1.3+ simulator, protocol auto, one read tool call", () => {
     const spans = sim.otlp.spans;
     for (const request of all.slice(1)) {
       expect(request.status).toBe(200);
-      expect(nvext(request)).toBeUndefined();
+      expect(nvext(request)).toEqual(SERVING_NVEXT);
       const chat = byId(spans, parseTraceparent(request.traceparent)!.spanId)!;
       const agent = agentOf(spans, chat)!;
       expect(request.headers["x-dynamo-session-id"]).toBe(trajectoryOf(agent));
@@ -181,6 +199,87 @@ describe("A: Dynamo 1.3+ simulator, protocol auto, one read tool call", () => {
     }
     const switched = dynamoLines(world, turn).filter((line) => /using headers for the rest of this process/.test(line));
     expect(switched).toHaveLength(1);
+  });
+
+  it("chat spans carry their stream's serving performance, cache hits and Dynamo's worker ids and timing", () => {
+    keepOnFailure(world);
+    const spans = sim.otlp.spans;
+    const chats = answeredChats(sim).map((request) => byId(spans, parseTraceparent(request.traceparent)!.spanId)!);
+    expect(chats).toHaveLength(2);
+    const delay = SERVING.firstTokenDelayMs / 1000;
+    for (const chat of chats) {
+      const a = chat.attributes;
+      expect(a["gen_ai.request.stream"], chat.name).toBe(true);
+      const ttfc = a["gen_ai.response.time_to_first_chunk"] as number;
+      // Measured from the span's start (before the request is sent): never below the simulated
+      // delay; the upper bound leaves room for a loaded machine.
+      expect(ttfc).toBeGreaterThanOrEqual(delay - 0.005);
+      expect(ttfc).toBeLessThan(delay + 3);
+      const input = a["gen_ai.usage.input_tokens"] as number;
+      expect(a["gen_ai.usage.cache_read.input_tokens"]).toBe(SERVING.cachedTokens);
+      expect(a["llm.token_count.prompt_details.cache_read"]).toBe(SERVING.cachedTokens);
+      expect(a["dynamo.usage.prompt_cache_hit_ratio"]).toBeCloseTo(SERVING.cachedTokens / input, 4);
+      // Dynamo's own view, read from the response's nvext (asked for with extra_fields).
+      expect(a["dynamo.worker.prefill_worker_id"]).toBe(7);
+      expect(a["dynamo.worker.decode_worker_id"]).toBe(7);
+      expect(a["dynamo.timing.ttft_ms"]).toBeGreaterThanOrEqual(SERVING.firstTokenDelayMs - 5);
+      expect(a["dynamo.timing.kv_hit_rate"]).toBeGreaterThan(0);
+      const [event] = chat.events.filter((e) => e.name === "dynamo.first_token");
+      expect(event, JSON.stringify(chat.events)).toBeDefined();
+      const eventOffset = Number(BigInt(event!.timeUnixNano) - BigInt(chat.startTimeUnixNano)) / 1e9;
+      expect(eventOffset).toBeCloseTo(a["dynamo.response.time_to_first_token"] as number, 2);
+    }
+    const [toolChat, textChat] = chats;
+    expect(toolChat!.attributes["gen_ai.response.finish_reasons"]).toEqual(["toolUse"]);
+    const t = textChat!.attributes;
+    expect(t["gen_ai.response.finish_reasons"]).toEqual(["stop"]);
+    expect(t["dynamo.response.chunks"]).toBe(SERVING.textChunks);
+    expect(t["dynamo.response.time_to_first_token"]).toBe(t["gen_ai.response.time_to_first_chunk"]);
+    const gap = SERVING.chunkGapMs / 1000;
+    expect(t["dynamo.response.chunk_gap.mean"]).toBeGreaterThanOrEqual(gap * 0.75);
+    expect(t["dynamo.response.chunk_gap.mean"]).toBeLessThan(gap * 5);
+    expect(t["dynamo.response.chunk_gap.max"]).toBeGreaterThanOrEqual(gap * 0.9);
+    const output = t["gen_ai.usage.output_tokens"] as number;
+    const rate = t["dynamo.response.output_tokens_per_second"] as number;
+    // (output − 1) tokens over (chunks − 1) gaps of the mean size.
+    expect(rate).toBeCloseTo((output - 1) / ((SERVING.textChunks - 1) * (t["dynamo.response.chunk_gap.mean"] as number)), 0);
+  });
+
+  it("exports the GenAI client metrics, tool calls and relay counters beside the traces (OTLP protobuf)", async () => {
+    keepOnFailure(world);
+    await sim.waitFor(() => sim.otlp.metrics.some((p) => p.name === "gen_ai.client.operation.duration"), 10_000, "metric export");
+    expect(sim.otlp.metricExports.every((e) => e.status === 200 && e.contentType === "application/x-protobuf")).toBe(true);
+    const points = sim.otlp.metrics;
+    const chats = spansNamed(sim.otlp.spans, "chat mock-model");
+    const port = Number(new URL(sim.baseUrl).port);
+    const chatAttributes = {
+      "gen_ai.operation.name": "chat",
+      "gen_ai.provider.name": "dynamo",
+      "gen_ai.request.model": "mock-model",
+      "server.address": "127.0.0.1",
+      "server.port": port,
+    };
+    const [duration] = latestSeries(points, "gen_ai.client.operation.duration");
+    expect(duration).toMatchObject({ unit: "s", kind: "histogram", count: 2, attributes: chatAttributes });
+    const tokens = latestSeries(points, "gen_ai.client.token.usage");
+    const sumOf = (key: string) => chats.reduce((sum, chat) => sum + (chat.attributes[key] as number), 0);
+    expect(tokens.map((p) => [p.unit, p.attributes["gen_ai.token.type"], p.count, p.sum]).sort()).toEqual([
+      ["{token}", "input", 2, sumOf("gen_ai.usage.input_tokens")],
+      ["{token}", "output", 2, sumOf("gen_ai.usage.output_tokens")],
+    ]);
+    const [ttfc] = latestSeries(points, "gen_ai.client.operation.time_to_first_chunk");
+    expect(ttfc).toMatchObject({ unit: "s", kind: "histogram", count: 2, attributes: chatAttributes });
+    expect(ttfc!.sum).toBeCloseTo(sumOf("gen_ai.response.time_to_first_chunk"), 5);
+    const [perChunk] = latestSeries(points, "gen_ai.client.operation.time_per_output_chunk");
+    expect(perChunk).toMatchObject({ unit: "s", kind: "histogram", count: sumOf("dynamo.response.chunks") - 2, attributes: chatAttributes });
+    const tools = latestSeries(points, "dynamo.client.tool.calls");
+    expect(tools.map((p) => [p.unit, p.monotonic, p.attributes, p.value])).toEqual([
+      ["{call}", true, { "gen_ai.tool.name": "read", "dynamo.tool.status": "succeeded" }, 1],
+    ]);
+    const relay = latestSeries(points, "dynamo.relay.events");
+    expect(relay.map((p) => p.attributes["dynamo.relay.outcome"]).sort()).toEqual(["dropped", "sent"]);
+    for (const key of new Set(points.flatMap((p) => Object.keys(p.attributes)))) expect(key).not.toMatch(/id$|conversation|session/);
+    expect(points[0]!.resource["service.name"]).toBe("openclaw");
   });
 
   it("relays tool_start and tool_end (Dynamo 1.3+ schema) for the read call, joined to the span", () => {
@@ -225,6 +324,7 @@ describe("B: Dynamo 1.2 simulator, inbound TRACEPARENT, a failing tool and an ex
         // An outer agent run of this plugin hands its trajectory down in tracestate.
         TRACESTATE: `dynamo=${outerTrajectory},vendor=abc`,
         BAGGAGE: "ci.job=1234",
+        OTEL_METRICS_EXPORTER: "none",
       },
     });
     turn = await timings.timed("B agent --local", () =>
@@ -263,7 +363,8 @@ describe("B: Dynamo 1.2 simulator, inbound TRACEPARENT, a failing tool and an ex
     expect(chats.length).toBe(3);
     for (const request of chats) {
       const ext = nvext(request)!;
-      expect(Object.keys(ext)).toEqual(["agent_context"]);
+      expect(Object.keys(ext)).toEqual(["agent_context", "extra_fields"]);
+      expect(ext.extra_fields).toEqual(SERVING_NVEXT.extra_fields);
       const context = ext.agent_context as Record<string, string>;
       expect(Object.keys(context).sort()).toEqual(["parent_trajectory_id", "session_id", "session_type_id", "trajectory_id"]);
       const chat = byId(spans, parseTraceparent(request.traceparent)!.spanId)!;
@@ -277,6 +378,12 @@ describe("B: Dynamo 1.2 simulator, inbound TRACEPARENT, a failing tool and an ex
       expect(request.dynamoHeaders).toEqual({});
     }
     expect(sim.chatRequests().every((r) => r.status === 200)).toBe(true);
+  });
+
+  it("OTEL_METRICS_EXPORTER=none: the spans arrive, no metric export is made", () => {
+    keepOnFailure(world);
+    expect(sim.otlp.spans.length).toBeGreaterThan(0);
+    expect(sim.otlp.metricExports).toEqual([]);
   });
 
   it("the failing read is an error span and a tool_error record (Dynamo 1.2 schema)", () => {
@@ -384,7 +491,7 @@ describe("D: collector that never answers, protocol forced to headers", () => {
     expect(chats.length).toBe(2);
     for (const request of chats) {
       expect(request.status).toBe(200);
-      expect(nvext(request)).toBeUndefined();
+      expect(nvext(request)).toEqual(SERVING_NVEXT);
       expect(request.headers["x-dynamo-session-id"]).toMatch(/^[0-9a-f]{32}-[0-9a-f]{16}$/);
     }
   });

@@ -56,6 +56,9 @@ export function isTerminal(request: RecordedRequest): boolean {
   return body?.max_tokens === 1 && body.stream === false;
 }
 
+/** `nvext` of a request that carries no identity in the body: only the serving fields (SPEC §3.2). */
+export const SERVING_NVEXT = { extra_fields: ["worker_id", "timing"] };
+
 export function nvext(request: RecordedRequest): Record<string, unknown> | undefined {
   return (request.body as { nvext?: Record<string, unknown> } | undefined)?.nvext;
 }

@@ -36,6 +36,8 @@ const OPENCLAW_TRACEPARENT = "00-aaaabbbbccccddddeeeeffff00001111-1234567890abcd
 const REJECT_AGENT_CONTEXT =
   "400 invalid nvext: unknown field `agent_context`, expected one of `greed_sampling`, `use_raw_prompt`, `annotations`";
 const REJECT_SESSION_CONTROL = "400 Failed to deserialize the JSON body: nvext: unknown field `session_control`";
+/** What every traced request asks Dynamo for (SPEC §3.2, dynamo-wire.md §12.3). */
+const EXTRA_FIELDS = ["worker_id", "timing"];
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/;
 
 function assistantMessage(text: string, usage = { input: 12, output: 3 }) {
@@ -412,6 +414,7 @@ describe("stream wrapper: Dynamo identity, nvext protocol", () => {
         session_id: run.spanContext.traceId,
         trajectory_id: `${run.spanContext.traceId}-${run.spanContext.spanId}`,
       },
+      extra_fields: EXTRA_FIELDS,
     });
     expect(body).toMatchObject({ model: MODEL_ID, stream: true, messages: [{ role: "user", content: "hi" }] });
     expect(Object.keys(s.transport.calls[0]!.headers).filter((key) => key.startsWith("x-dynamo-"))).toEqual([]);
@@ -450,7 +453,7 @@ describe("stream wrapper: Dynamo identity, nvext protocol", () => {
     startRun(s.tree, "R1");
     const onPayload = (payload: unknown) => ({ ...(payload as Body), nvext: { ...((payload as Body).nvext ?? {}), agent_hints: { priority: 1 } } });
     await send(s, optionsFor("R1", 1, { onPayload }));
-    expect(Object.keys(s.transport.calls[0]!.body!.nvext!).sort()).toEqual(["agent_context", "agent_hints"]);
+    expect(Object.keys(s.transport.calls[0]!.body!.nvext!).sort()).toEqual(["agent_context", "agent_hints", "extra_fields"]);
   });
 
   it("gives a subagent session_control open → bare, and a close request when its run ends; the lead none", async () => {
@@ -496,21 +499,23 @@ describe("stream wrapper: Dynamo identity, headers protocol", () => {
       "x-dynamo-session-id": child.ids.trajectoryId,
       "x-dynamo-parent-session-id": lead.ids.trajectoryId,
     });
-    for (const call of [leadCall!, childCall!]) {
-      expect(call.body!.nvext).toBeUndefined();
-      expect(call.options.onPayload).toBeUndefined();
-    }
+    // No identity in the body: only the serving fields every traced request asks for.
+    for (const call of [leadCall!, childCall!]) expect(call.body!.nvext).toEqual({ extra_fields: EXTRA_FIELDS });
     expect(chatOf(s, CHILD_RUN, 1).attributes["dynamo.protocol"]).toBe("headers");
   });
 
-  it("passes the caller's onPayload through unchanged", async () => {
+  it("still runs the caller's onPayload, on the body with the serving fields, and sends what it returns", async () => {
     const s = setup({ protocol: "headers" });
     startRun(s.tree, "R1");
-    const onPayload = (payload: unknown) => ({ ...(payload as Body), caller_mark: 1 });
+    const seen: unknown[] = [];
+    const onPayload = (payload: unknown) => {
+      seen.push(payload);
+      return { ...(payload as Body), caller_mark: 1 };
+    };
     await send(s, optionsFor("R1", 1, { onPayload }));
-    expect(s.transport.calls[0]!.options.onPayload).toBe(onPayload);
-    expect(s.transport.calls[0]!.body).toMatchObject({ caller_mark: 1 });
-    expect(s.transport.calls[0]!.body!.nvext).toBeUndefined();
+    expect(seen).toHaveLength(1);
+    expect((seen[0] as Body).nvext).toEqual({ extra_fields: EXTRA_FIELDS });
+    expect(s.transport.calls[0]!.body).toMatchObject({ caller_mark: 1, nvext: { extra_fields: EXTRA_FIELDS } });
   });
 
   it("sends a session-final when a subagent run ends", async () => {
@@ -536,8 +541,7 @@ describe("stream wrapper: DYN_AGENT_TRACE off", () => {
     const onPayload = (payload: unknown) => payload;
     await send(s, optionsFor(CHILD_RUN, 1, { onPayload }, CHILD_SESSION));
     const call = s.transport.calls[0]!;
-    expect(call.body!.nvext).toBeUndefined();
-    expect(call.options.onPayload).toBe(onPayload);
+    expect(call.body!.nvext).toEqual({ extra_fields: EXTRA_FIELDS });
     expect(Object.keys(call.headers).filter((key) => key.startsWith("x-dynamo-"))).toEqual([]);
     expect(call.headers.traceparent).toMatch(TRACEPARENT);
     expect(call.headers.traceparent).not.toBe(OPENCLAW_TRACEPARENT);
@@ -562,7 +566,7 @@ describe("stream wrapper: auto fallback from nvext to headers (SPEC §4.4)", () 
     const run = s.tree.getRun("R1")!;
     expect(first!.body!.nvext).toMatchObject({ agent_context: { trajectory_id: run.ids.trajectoryId } });
     expect(first!.headers["x-dynamo-session-id"]).toBeUndefined();
-    expect(second!.body!.nvext).toBeUndefined();
+    expect(second!.body!.nvext).toEqual({ extra_fields: EXTRA_FIELDS });
     expect(second!.headers["x-dynamo-session-id"]).toBe(run.ids.trajectoryId);
     // Same request: same x-request-id, traceparent and OpenClaw request id.
     expect(second!.headers["x-request-id"]).toBe(first!.headers["x-request-id"]);
@@ -577,13 +581,14 @@ describe("stream wrapper: auto fallback from nvext to headers (SPEC §4.4)", () 
     const chat = s.chatSpans()[0]!;
     expect(chat.status.code).toBe(SpanStatusCode.UNSET);
     expect(chat.attributes["dynamo.protocol"]).toBe("headers");
-    expect(chat.events.map((event) => [event.name, event.attributes])).toEqual([["dynamo.protocol_fallback", { from: "nvext", to: "headers" }]]);
+    const fallbackEvents = chat.events.filter((event) => event.name !== "dynamo.first_token");
+    expect(fallbackEvents.map((event) => [event.name, event.attributes])).toEqual([["dynamo.protocol_fallback", { from: "nvext", to: "headers" }]]);
     expect(chat.attributes["gen_ai.usage.output_tokens"]).toBe(3);
 
     // Later requests start on headers.
     await send(s, optionsFor("R1", 2));
     expect(s.transport.calls).toHaveLength(3);
-    expect(s.transport.calls[2]!.body!.nvext).toBeUndefined();
+    expect(s.transport.calls[2]!.body!.nvext).toEqual({ extra_fields: EXTRA_FIELDS });
     expect(s.transport.calls[2]!.headers["x-dynamo-session-id"]).toBe(run.ids.trajectoryId);
     expect(s.switches).toHaveLength(1);
   });
@@ -609,7 +614,7 @@ describe("stream wrapper: auto fallback from nvext to headers (SPEC §4.4)", () 
   });
 
   it("resends each of several concurrent first requests at most once; later requests start on headers", async () => {
-    const s = setup({ protocol: "auto" }, (call) => (call.body!.nvext ? errorEvents(REJECT_AGENT_CONTEXT) : okEvents()));
+    const s = setup({ protocol: "auto" }, (call) => (call.body!.nvext?.agent_context ? errorEvents(REJECT_AGENT_CONTEXT) : okEvents()));
     startRun(s.tree, "R1");
     startRun(s.tree, "R2", "agent:ops:main", "session-ops");
     s.transport.hold();
@@ -620,7 +625,7 @@ describe("stream wrapper: auto fallback from nvext to headers (SPEC §4.4)", () 
     ];
     await settle();
     expect(s.transport.calls).toHaveLength(3);
-    expect(s.transport.calls.every((call) => call.options.onPayload !== undefined)).toBe(true); // all started on nvext
+    expect(s.transport.calls.every((call) => call.headers["x-dynamo-session-id"] === undefined)).toBe(true); // all started on nvext
     s.transport.open();
     const results = await Promise.all(pending);
     for (const { events } of results) expect(events.map((event) => event.type)).not.toContain("error");
@@ -629,13 +634,13 @@ describe("stream wrapper: auto fallback from nvext to headers (SPEC §4.4)", () 
     for (const call of s.transport.calls) byRequest.set(String(call.options.requestId), [...(byRequest.get(String(call.options.requestId)) ?? []), call]);
     expect([...byRequest.keys()].sort()).toEqual(["R1:model:1", "R1:model:2", "R2:model:1"]);
     for (const [requestId, calls] of byRequest) {
-      expect(calls.map((call) => (call.body!.nvext ? "nvext" : "headers")), requestId).toEqual(["nvext", "headers"]);
+      expect(calls.map((call) => (call.body!.nvext?.agent_context ? "nvext" : "headers")), requestId).toEqual(["nvext", "headers"]);
     }
     expect(s.switches).toEqual(["nvext->headers"]);
     expect(s.protocols!.fallbacks).toBe(3);
     await send(s, optionsFor("R1", 3));
     expect(s.transport.calls).toHaveLength(7);
-    expect(s.transport.calls[6]!.body!.nvext).toBeUndefined();
+    expect(s.transport.calls[6]!.body!.nvext).toEqual({ extra_fields: EXTRA_FIELDS });
     expect(s.chatSpans()).toHaveLength(4);
   });
 

@@ -1,6 +1,7 @@
 // OpenAI chat-completion wire objects (streaming chunks and the non-streaming object).
 import { randomBytes } from "node:crypto";
 import type { PolicyAnswer } from "./policy.ts";
+import { splitText } from "./serving.ts";
 import type { SimToolCall } from "./types.ts";
 
 let toolCallCounter = 0;
@@ -63,7 +64,7 @@ function chunk(base: ChunkBase, delta: Record<string, unknown>, finishReason: st
 }
 
 /** The SSE chunk objects for an answer, in order (without the usage chunk and `[DONE]`). */
-export function streamChunks(base: ChunkBase, answer: Answer): Record<string, unknown>[] {
+export function streamChunks(base: ChunkBase, answer: Answer, textChunks = 2): Record<string, unknown>[] {
   const out = [chunk(base, { role: "assistant", content: "" }, null)];
   if (answer.toolCalls.length > 0) {
     answer.toolCalls.forEach((call, index) => {
@@ -73,12 +74,8 @@ export function streamChunks(base: ChunkBase, answer: Answer): Record<string, un
       );
     });
   } else {
-    // Two content deltas so clients exercise accumulation.
-    const text = answer.text ?? "";
-    const cut = Math.ceil(text.length / 2);
-    for (const part of [text.slice(0, cut), text.slice(cut)]) {
-      if (part !== "") out.push(chunk(base, { content: part }, null));
-    }
+    // Several content deltas (two by default) so clients exercise accumulation.
+    for (const part of splitText(answer.text ?? "", textChunks)) out.push(chunk(base, { content: part }, null));
   }
   out.push(chunk(base, {}, answer.finishReason));
   return out;

@@ -1,7 +1,7 @@
 // Simulated Dynamo HTTP frontend: OpenAI-compatible `/v1/models` and `/v1/chat/completions`, with
 // per-generation identity validation, a scripted turn policy and fault injection.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { completionObject, estimateUsage, materialize, newCompletionId, sseData, streamChunks, usageChunk } from "./completion.ts";
+import { completionObject, estimateUsage, materialize, newCompletionId, sseData, streamChunks } from "./completion.ts";
 import { defaultStatusMessage, errorBody } from "./errors.ts";
 import { describeChatFault } from "./faults.ts";
 import type { Faults } from "./faults.ts";
@@ -9,6 +9,7 @@ import { listenLocal, lowercaseHeaders, readBody, sleep } from "./http-util.ts";
 import type { Listening } from "./http-util.ts";
 import { checkIdentity } from "./identity.ts";
 import { decideTurn } from "./policy.ts";
+import { requestedExtraFields, responseNvext, withCachedTokens, writePacedStream, type ServingProfile } from "./serving.ts";
 import type { SessionTracker } from "./sessions.ts";
 import type { DynamoGeneration, ErrorBodyStyle, RecordedRequest, RequestKind } from "./types.ts";
 
@@ -19,6 +20,8 @@ export interface FrontendDeps {
   sessions: SessionTracker;
   requests: RecordedRequest[];
   errorBodyStyle: ErrorBodyStyle;
+  /** Pacing, cache hits and `nvext` answers (./serving.ts). */
+  serving: () => ServingProfile;
   log: (line: string) => void;
   /** Called once per request when its answer is complete (or the connection was dropped). */
   onRequest?: (rec: RecordedRequest) => void;
@@ -137,12 +140,15 @@ async function handleChat(res: ServerResponse, rec: RecordedRequest, deps: Front
       res.end('{"id": "chatcmpl-broken", "choices": [');
       return finish(rec, 200, deps);
     }
-    sendJson(res, 200, completionObject(base, answer, usage), echo);
+    const served = withCachedTokens(usage, deps.serving());
+    const nvext = responseNvext(requestedExtraFields(body), deps.serving(), { receivedAt: rec.receivedAt, firstTokenAt: Date.now(), endAt: Date.now() }, served);
+    sendJson(res, 200, { ...completionObject(base, answer, served), ...(nvext ? { nvext } : {}) }, echo);
     return finish(rec, 200, deps);
   }
 
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", ...echo });
-  const chunks = streamChunks(base, answer);
+  const profile = deps.serving();
+  const chunks = streamChunks(base, answer, profile.textChunks);
   res.write(sseData(chunks[0]));
   if (fault?.type === "reset-after-first-chunk") {
     // Give the first chunk a moment to leave the socket, then cut the connection.
@@ -155,11 +161,15 @@ async function handleChat(res: ServerResponse, rec: RecordedRequest, deps: Front
     res.end(sseData("[DONE]"));
     return finish(rec, 200, deps, "malformed SSE line");
   }
-  for (const c of chunks.slice(1)) res.write(sseData(c));
   const streamOptions = body.stream_options as { include_usage?: unknown } | undefined;
-  if (streamOptions?.include_usage === true) res.write(sseData(usageChunk(base, usage)));
-  res.end(sseData("[DONE]"));
-  finish(rec, 200, deps);
+  const done = await writePacedStream(res, chunks, {
+    profile,
+    asked: requestedExtraFields(body),
+    receivedAt: rec.receivedAt,
+    usage: streamOptions?.include_usage === true ? usage : undefined,
+    base,
+  });
+  finish(rec, done ? 200 : 0, deps, done ? undefined : "client went away during the stream");
 }
 
 export async function startFrontend(deps: FrontendDeps): Promise<Listening> {

@@ -21,6 +21,13 @@ const G3_NVEXT_FIELDS = [
   "decode_worker_id", "dp_rank", "prefill_dp_rank", "agent_hints", "request_timestamp_ms",
   "routing_constraints", "router",
 ];
+// Dynamo 1.2's `NvExt` (also `deny_unknown_fields`): main's list minus the later additions, plus the
+// G1 identity fields. Both generations accept `extra_fields` (dynamo-wire.md §12.3).
+const G1_NVEXT_FIELDS = [
+  "greed_sampling", "use_raw_prompt", "annotations", "backend_instance_id", "token_data",
+  "max_thinking_tokens", "extra_fields", "prefill_worker_id", "decode_worker_id", "agent_context",
+  "session_control",
+];
 const G1_AGENT_CONTEXT_FIELDS = ["session_type_id", "session_id", "trajectory_id", "parent_trajectory_id"];
 const G1_REQUIRED = ["session_type_id", "session_id", "trajectory_id"];
 const G1_SESSION_CONTROL_FIELDS = ["session_id", "action", "timeout"];
@@ -59,6 +66,8 @@ function checkHeaders(nvext: unknown, headers: Record<string, string>): Identity
     for (const key of Object.keys(nvext)) {
       if (!G3_NVEXT_FIELDS.includes(key)) return fail(unknownField(key, G3_NVEXT_FIELDS), `nvext.${key} rejected by Dynamo 1.3+`);
     }
+    const extra = checkExtraFields(nvext.extra_fields);
+    if (extra) return extra;
   }
   const sessionId = headers["x-dynamo-session-id"]?.trim();
   if (!sessionId) return { sessionFinal: false };
@@ -112,9 +121,23 @@ function checkSessionControl(sc: unknown): IdentityDecision | NonNullable<Identi
   return out;
 }
 
+/** `extra_fields`: a list of strings; unknown values are ignored (Dynamo's `from_nvext`). */
+function checkExtraFields(value: unknown): IdentityDecision | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
+    return fail(`invalid nvext: invalid type: ${jsonType(value)}, expected a sequence of strings`, "nvext.extra_fields: invalid");
+  }
+  return undefined;
+}
+
 function checkNvext(nvext: unknown): IdentityDecision {
   if (nvext === undefined || nvext === null) return { sessionFinal: false };
   if (!isPlainObject(nvext)) return fail(`invalid nvext: invalid type: ${jsonType(nvext)}, expected struct NvExt`, "nvext: not an object");
+  for (const key of Object.keys(nvext)) {
+    if (!G1_NVEXT_FIELDS.includes(key)) return fail(unknownField(key, G1_NVEXT_FIELDS), `nvext.${key} rejected by Dynamo 1.2`);
+  }
+  const extra = checkExtraFields(nvext.extra_fields);
+  if (extra) return extra;
   const decision: IdentityDecision = { sessionFinal: false };
   if (nvext.agent_context !== undefined) {
     const ac = checkAgentContext(nvext.agent_context);

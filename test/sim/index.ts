@@ -26,3 +26,7 @@ export { validateToolRecord, G1_SCHEMA, G3_SCHEMA } from "./relay-validate.ts";
 export { DEFAULT_TOPIC } from "./relay.ts";
 export { decodeJsonSpans, decodeProtobufSpans } from "./otlp-normalize.ts";
 export { waitFor } from "./wait.ts";
+export { decodeJsonMetrics, decodeProtobufMetrics } from "./otlp-metrics.ts";
+export type { OtlpMetricPoint } from "./otlp-metrics.ts";
+export type { ServingProfile, WorkerId } from "./serving.ts";
+export { DEFAULT_WORKER_ID } from "./serving.ts";

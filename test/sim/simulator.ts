@@ -3,6 +3,8 @@ import { Faults } from "./faults.ts";
 import { startFrontend } from "./frontend.ts";
 import type { Listening } from "./http-util.ts";
 import { startOtlpReceiver } from "./otlp.ts";
+import type { OtlpMetricPoint } from "./otlp-metrics.ts";
+import type { ServingProfile } from "./serving.ts";
 import { startRelay } from "./relay.ts";
 import type { RelayReceiver } from "./relay.ts";
 import { SessionTracker } from "./sessions.ts";
@@ -36,6 +38,8 @@ export interface SimulatorOptions {
   errorBodyStyle?: ErrorBodyStyle;
   /** Called once per HTTP request when its answer is complete (e.g. to write a JSON-lines log). */
   onRequest?: (request: RecordedRequest) => void;
+  /** Stream pacing, cached tokens, worker ids (README "Serving"); change later with `sim.setServing()`. */
+  serving?: ServingProfile;
 }
 
 export interface SimulatorFaults {
@@ -57,9 +61,12 @@ export interface Simulator {
   readonly zmqEndpoint: string;
   readonly generation: DynamoGeneration;
   setGeneration(generation: DynamoGeneration): void;
+  /** Replaces the serving profile for the next requests. */
+  setServing(profile: ServingProfile): void;
   readonly requests: RecordedRequest[];
   readonly relay: { accepted: RelayMessage[]; rejected: RelayRejection[] };
-  readonly otlp: { spans: OtlpSpan[]; exports: OtlpExport[] };
+  /** Spans and trace exports; metric data points and metric exports (`POST /v1/metrics` on the same port). */
+  readonly otlp: { spans: OtlpSpan[]; exports: OtlpExport[]; metrics: OtlpMetricPoint[]; metricExports: OtlpExport[] };
   readonly sessions: {
     events: SessionEvent[];
     violations: SessionViolation[];
@@ -80,12 +87,13 @@ export interface Simulator {
 
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   let generation: DynamoGeneration = opts.generation ?? "headers";
+  let serving: ServingProfile = { ...opts.serving };
   const log = opts.log ?? (() => {});
   const faults = new Faults();
   let sessions = new SessionTracker();
   const requests: RecordedRequest[] = [];
   const relay = { accepted: [] as RelayMessage[], rejected: [] as RelayRejection[] };
-  const otlp = { spans: [] as OtlpSpan[], exports: [] as OtlpExport[] };
+  const otlp = { spans: [] as OtlpSpan[], exports: [] as OtlpExport[], metrics: [] as OtlpMetricPoint[], metricExports: [] as OtlpExport[] };
 
   const started: { close(): Promise<void> }[] = [];
   let frontend: Listening;
@@ -102,11 +110,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       },
       requests,
       errorBodyStyle: opts.errorBodyStyle ?? "dynamo",
+      serving: () => serving,
       log,
       ...(opts.onRequest ? { onRequest: opts.onRequest } : {}),
     });
     started.push(frontend);
-    collector = await startOtlpReceiver({ faults, spans: otlp.spans, exports: otlp.exports, log });
+    collector = await startOtlpReceiver({ faults, spans: otlp.spans, exports: otlp.exports, metrics: otlp.metrics, metricExports: otlp.metricExports, log });
     started.push(collector);
     receiver = await startRelay({
       generation: () => generation,
@@ -139,6 +148,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     get generation() {
       return generation;
     },
+    setServing(profile) {
+      serving = { ...profile };
+    },
     setGeneration(g) {
       generation = g;
       log(`[sim] generation -> ${g}`);
@@ -167,6 +179,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       relay.rejected.length = 0;
       otlp.spans.length = 0;
       otlp.exports.length = 0;
+      otlp.metrics.length = 0;
+      otlp.metricExports.length = 0;
       sessions = new SessionTracker();
     },
     close() {
