@@ -18,7 +18,8 @@ import type { ReadableSpan, SpanProcessor } from "@opentelemetry/sdk-trace";
 import type { DynamoPluginConfig } from "../types.ts";
 import { DYNAMO, GEN_AI, OPERATION } from "./attributes.ts";
 import { SERVING, chunkGapsOf } from "./chat-timing.ts";
-import { PLUGIN_VERSION, TRACER_NAME, otlpExporterOptions, withTimeout, type Log } from "./export.ts";
+import { PLUGIN_VERSION, TRACER_NAME, withTimeout, type Log } from "./export.ts";
+import { otlpExporterOptions } from "./otlp-exporter.ts";
 
 /** Instrument names and units (otel-conventions: GenAI client metrics, semconv 1.41). */
 export const METRIC = {

@@ -4,7 +4,8 @@ import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/index.ts";
-import { createTracing, otlpExporterOptions, type Tracing } from "../../src/trace/export.ts";
+import { createTracing, type Tracing } from "../../src/trace/export.ts";
+import { otlpExporterOptions } from "../../src/trace/otlp-exporter.ts";
 
 const log = { warn() {}, info() {} };
 const OTEL_VARS = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_TIMEOUT"];
