@@ -1,4 +1,10 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { defineConfig } from "vitest/config";
+
+// The plugin keeps Dynamo chain ids under OpenClaw's state dir (docs/identity.md); unit tests that
+// build the plugin's services must never write the developer's ~/.openclaw.
+const UNIT_STATE_DIR = join(tmpdir(), `openclaw-dynamo-unit-${process.pid}`);
 
 export default defineConfig({
   test: {
@@ -9,6 +15,7 @@ export default defineConfig({
           include: ["test/**/*.test.ts"],
           exclude: ["test/e2e/**"],
           testTimeout: 20_000,
+          env: { OPENCLAW_STATE_DIR: UNIT_STATE_DIR },
         },
       },
       {

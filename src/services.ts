@@ -137,6 +137,7 @@ export function createServices(runtime: PluginRuntime, generation: number): Serv
   };
   const flush = async () => {
     const timeout = config.flushTimeoutMs;
+    tree.conversations.saveNow();
     const [spans] = await Promise.all([
       tracing.flush(timeout),
       relay ? withTimeout(relay.forceFlush(), timeout) : undefined,
@@ -196,6 +197,7 @@ export function createServices(runtime: PluginRuntime, generation: number): Serv
         // the sum of three (OpenClaw gives gateway_stop 5 s, openclaw-plugin-sdk.md §8.2). The relay
         // reports its counters itself when it closes (one line, with the endpoint).
         tree.closeAll();
+        tree.conversations.saveNow();
         await Promise.all([
           terminateSessions(reason, timeout),
           tracing.shutdown(timeout),

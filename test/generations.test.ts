@@ -3,6 +3,9 @@
 // `gateway_stop {reason: "plugin replacement"}` on the first registration, then `register()` with
 // the new settings, then `gateway_start` — against the simulator's OTLP receiver and relay PULL
 // socket. The end-to-end version with a real Gateway is test/e2e/gateway-reload.test.ts.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { registerDynamoPlugin } from "../src/plugin.ts";
 import { getServices } from "../src/generations.ts";
@@ -30,6 +33,8 @@ afterEach(async () => {
 function isolate(): void {
   const saved = new Map(PLUGIN_ENV.map((name) => [name, process.env[name]] as const));
   for (const name of PLUGIN_ENV) delete process.env[name];
+  // Chains are kept under OpenClaw's state dir: a private one per test, never ~/.openclaw.
+  process.env.OPENCLAW_STATE_DIR = mkdtempSync(join(tmpdir(), "dynamo-state-"));
   const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s as NodeJS.Signals))]));
   resetPluginRuntimeForTests();
   cleanup.push(async () => {

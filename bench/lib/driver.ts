@@ -13,6 +13,8 @@
  * `npm run bench` builds it first.
  */
 import { randomUUID } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { performance } from "node:perf_hooks";
@@ -39,6 +41,8 @@ export function scrubPluginEnv(): void {
   for (const key of Object.keys(process.env)) {
     if (/^(DYN_|DYNAMO_|OTEL_|OPENINFERENCE_|TRACEPARENT$|TRACESTATE$|OPENAI_BASE_URL$)/.test(key)) delete process.env[key];
   }
+  // The plugin keeps chain ids under OpenClaw's state dir: a private one, never ~/.openclaw.
+  process.env.OPENCLAW_STATE_DIR = mkdtempSync(join(tmpdir(), "openclaw-dynamo-bench-"));
 }
 
 export interface Harness {

@@ -37,6 +37,7 @@ const pluginDir = process.env.BENCH_PLUGIN_DIR ?? new URL("../../dist/", import.
 const [, importPhase] = await measure(() => import(pathToFileURL(join(pluginDir, "index.js")).href));
 // The driver imports the same bundle (now cached) and provides OpenClaw-shaped payloads.
 const driver = await import("./driver.ts");
+driver.scrubPluginEnv();
 const pluginConfig = { baseUrl, agentTrace: true, otlpEndpoint: otlpUrl, toolEventsEndpoint: zmqEndpoint };
 
 const registrations: Phase[] = [];

@@ -65,6 +65,8 @@ export interface SessionRef {
 const CHAINS_IN_MEMORY = 10_000;
 /** Chains written to the store (the newest; a conversation idle beyond that many starts afresh). */
 export const CHAINS_STORED = 1_000;
+/** How long changes may wait before the store is written (a run end or shutdown writes at once). */
+const PERSIST_DELAY_MS = 1_000;
 
 export class Conversations {
   private readonly byId: BoundedMap<string, Chain>;
@@ -73,6 +75,9 @@ export class Conversations {
   /** Session keys of `mode: "session"` subagents whose first run has not started yet. */
   private readonly persistentKeys = new BoundedMap<string, true>({ capacity: 10_000, ttlMs: 30 * 60_000 });
   private readonly onStoreError: ((error: unknown) => void) | undefined;
+  /** Changes not yet written to the store, and the pending write. */
+  private dirty = false;
+  private saveTimer: NodeJS.Timeout | undefined;
 
   constructor(options: { store?: ChainStore | undefined; onStoreError?: (error: unknown) => void } = {}) {
     this.store = options.store;
@@ -110,10 +115,13 @@ export class Conversations {
   /** Records a new chain for the session `ref` names (from its first run). */
   create(ref: SessionRef, chain: { ids: DynamoIds; kind: ChainKind; first: Pick<SpanContext, "traceId" | "spanId"> }): Chain | undefined {
     if (!ref.sessionId && !ref.sessionKey) return undefined;
+    // Own copies: a span id is a slice of the id generator's 8 KiB hex pool (./id-generator.ts), and
+    // a chain kept for days would keep its pool alive — 10 000 chains held ~10 MB of pools.
+    const { sessionId, trajectoryId, parentTrajectoryId } = chain.ids;
     const created: Chain = {
-      ids: chain.ids,
+      ids: { sessionId: own(sessionId), trajectoryId: own(trajectoryId), ...(parentTrajectoryId === undefined ? {} : { parentTrajectoryId: own(parentTrajectoryId) }) },
       kind: chain.kind,
-      first: { traceId: chain.first.traceId, spanId: chain.first.spanId },
+      first: { traceId: own(chain.first.traceId), spanId: own(chain.first.spanId) },
       sessionKey: ref.sessionKey,
       sessionIds: ref.sessionId ? [ref.sessionId] : [],
       ...(ref.sessionKey && this.persistentKeys.has(ref.sessionKey) ? { persistent: true } : {}),
@@ -171,8 +179,25 @@ export class Conversations {
   }
 
   /** Writes the newest CHAINS_STORED chains (a store failure costs continuity, never a run). */
+  /**
+   * Notes that the store is behind and writes it soon, once: a Gateway that starts many
+   * conversations at once writes the file once per PERSIST_DELAY_MS, never on a hook's path.
+   * Run end and shutdown write what is pending at once (`saveNow`): a one-shot CLI exits right after.
+   */
   private persist(): void {
     if (!this.store) return;
+    this.dirty = true;
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => this.saveNow(), PERSIST_DELAY_MS);
+    this.saveTimer.unref();
+  }
+
+  /** Writes the newest chains to the store if anything changed since the last write. */
+  saveNow(): void {
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    if (!this.store || !this.dirty) return;
+    this.dirty = false;
     const newestFirst: Chain[] = [];
     const seen = new Set<Chain>();
     for (const chain of [...this.byKey.values(), ...this.byId.values()].reverse()) {
@@ -187,6 +212,10 @@ export class Conversations {
       this.onStoreError?.(error);
     }
   }
+}
+
+function own(text: string): string {
+  return Buffer.from(text, "latin1").toString("latin1");
 }
 
 function toStored(chain: Chain): StoredChain {

@@ -142,7 +142,7 @@ describe("SIGTERM to a one-shot process mid-tool-call", () => {
 
   /** Starts the fixture (SIGKILLed after 30 s at the latest); `terminate` sends SIGTERM once it is mid-tool-call. */
   function runFixture(env: Record<string, string>, mode = "one-shot") {
-    const child = spawn(process.execPath, [fixture, mode], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "", ...env } });
+    const child = spawn(process.execPath, [fixture, mode], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "", OPENCLAW_STATE_DIR: process.env.OPENCLAW_STATE_DIR ?? "", ...env } });
     const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
     cleanup.push(() => clearTimeout(killer));
     let out = "";

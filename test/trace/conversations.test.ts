@@ -2,7 +2,7 @@
 // mapping functions with OpenClaw-shaped payloads (openclaw-plugin-sdk.md §8.3), the chain store on
 // disk, and the process role of a nested OpenClaw started by `exec`.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from "@opentelemetry/sdk-trace";
@@ -127,12 +127,15 @@ describe("chains across processes (plugin state under OpenClaw's state dir)", ()
     const one = setup(new Conversations({ store: storeIn(stateDir) }));
     const first = turn(one.tree, "R1");
     const firstSpan = trajectoryOf(one.agent("R1"));
+    // The store is written at run end (the plugin's flush) and at shutdown, not on the hook's path.
+    one.tree.conversations.saveNow();
     const two = setup(new Conversations({ store: storeIn(stateDir) }));
     const second = turn(two.tree, "R2");
     expect(second.ids).toEqual(first.ids);
     expect(chainLinks(two.agent("R2"))).toEqual([firstSpan]);
     // Forgotten with the session.
     hooks.onSessionEnd(two.tree, { sessionId: LEAD_SESSION, sessionKey: LEAD_KEY, reason: "deleted" }, {});
+    two.tree.conversations.saveNow();
     const three = setup(new Conversations({ store: storeIn(stateDir) }));
     expect(turn(three.tree, "R3").ids.trajectoryId).not.toBe(first.ids.trajectoryId);
   });
@@ -145,6 +148,9 @@ describe("chains across processes (plugin state under OpenClaw's state dir)", ()
     for (let i = 0; i < CHAINS_STORED + 5; i++) {
       conversations.create({ sessionId: `s-${i}` }, { ids: ids(i), kind: "lead", first: { traceId: "a".repeat(32), spanId: i.toString(16).padStart(16, "0") } });
     }
+    // Many new conversations cost one write, when the plugin flushes (or a second later).
+    expect(existsSync(store.path)).toBe(false);
+    conversations.saveNow();
     const saved = store.load();
     expect(saved).toHaveLength(CHAINS_STORED);
     expect(saved.at(-1)!.sessionIds).toEqual([`s-${CHAINS_STORED + 4}`]);
