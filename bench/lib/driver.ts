@@ -89,8 +89,10 @@ export interface RegisteredProvider {
 
 /** The plugin's current services generation at its process-wide symbol (undefined before one was built; src/generations.ts). */
 export function pluginServices(): Services | undefined {
-  const generations = (globalThis as GlobalWithRuntime)[RUNTIME_KEY]?.services.get("generations") as { current?: Services } | undefined;
-  return generations?.current;
+  const services = (globalThis as GlobalWithRuntime)[RUNTIME_KEY]?.services;
+  const generations = services?.get("generations") as { current?: Services } | undefined;
+  // Builds before generations (A/B runs with BENCH_PLUGIN_DIR) kept one "services" entry.
+  return generations?.current ?? (services?.get("services") as Services | undefined);
 }
 
 export function pluginHarness(pluginConfig: Record<string, unknown>): Harness {

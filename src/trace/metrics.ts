@@ -9,7 +9,7 @@
  * chat-timing buffer of the span. No ids are metric attributes: model, provider, server, tool name,
  * status and error class only.
  */
-import type { Attributes, AttributeValue, Histogram, Counter } from "@opentelemetry/api";
+import type { Attributes, AttributeValue, Histogram } from "@opentelemetry/api";
 import { OTLPMetricExporter as OTLPJsonMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
 import { OTLPMetricExporter as OTLPProtoMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
@@ -18,6 +18,7 @@ import type { ReadableSpan, SpanProcessor } from "@opentelemetry/sdk-trace";
 import type { DynamoPluginConfig } from "../types.ts";
 import { DYNAMO, GEN_AI, OPERATION } from "./attributes.ts";
 import { SERVING, chunkGapsOf } from "./chat-timing.ts";
+import { ToolCallCounts } from "./tool-call-counts.ts";
 import { PLUGIN_VERSION, TRACER_NAME, withTimeout, type Log } from "./export.ts";
 import { otlpExporterOptions } from "./otlp-exporter.ts";
 
@@ -143,8 +144,11 @@ function setUpMetrics(config: DynamoPluginConfig, log: Log, options: MetricsOpti
       description: "Time between successive output chunks of a streamed model call",
       advice: { explicitBucketBoundaries: GAP_BUCKETS },
     }),
-    tools: meter.createCounter(METRIC.TOOL_CALLS, { unit: "{call}", description: "Tool calls by tool and status" }),
+    tools: new ToolCallCounts({ tool: GEN_AI.TOOL_NAME, status: DYNAMO.TOOL_STATUS, errorType: GEN_AI.ERROR_TYPE }),
   };
+  meter
+    .createObservableCounter(METRIC.TOOL_CALLS, { unit: "{call}", description: "Tool calls by tool and status" })
+    .addCallback((result) => instruments.tools.observe(result));
   const relayCounters = options.relayCounters;
   if (relayCounters) {
     meter
@@ -177,7 +181,7 @@ interface Instruments {
   duration: Histogram;
   firstChunk: Histogram;
   perChunk: Histogram;
-  tools: Counter;
+  tools: ToolCallCounts;
 }
 
 /** Records the metrics of each ended `chat` and `execute_tool` span. */
@@ -203,7 +207,7 @@ export class MetricsSpanProcessor implements SpanProcessor {
     const operation = a[GEN_AI.OPERATION_NAME];
     if (operation === OPERATION.CHAT) this.chat(span, a);
     else if (operation === OPERATION.EXECUTE_TOOL) {
-      this.instruments.tools.add(1, pick(a, [GEN_AI.TOOL_NAME, DYNAMO.TOOL_STATUS, GEN_AI.ERROR_TYPE]));
+      this.instruments.tools.add(a);
     } else return;
     this.dirty = true;
   }

@@ -91,6 +91,20 @@ const HASH_HEX_CHARS = 12;
  */
 export function sessionKeyAttribute(sessionKey: string, capture: Pick<CaptureConfig, "prompts" | "maxChars">): string {
   if (capture.prompts) return truncate(sessionKey, capture.maxChars);
+  // Every run of a session asks again; an HMAC costs ~25 µs of key setup, a lookup nothing.
+  const cached = reducedKeys.get(sessionKey);
+  if (cached !== undefined) return cached;
+  const reduced = reduceSessionKey(sessionKey);
+  if (reducedKeys.size >= REDUCED_KEYS_CACHED) reducedKeys.clear();
+  reducedKeys.set(sessionKey, reduced);
+  return reduced;
+}
+
+/** Reduced session keys of recent sessions (cleared when full: a cache, not state). */
+const reducedKeys = new Map<string, string>();
+const REDUCED_KEYS_CACHED = 1_000;
+
+function reduceSessionKey(sessionKey: string): string {
   const parts = sessionKey.split(":");
   const hasAgent = parts[0] === "agent" && parts.length >= 2 && parts[1] !== "";
   const rest = hasAgent ? parts.slice(2) : parts;
