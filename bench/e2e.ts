@@ -5,6 +5,8 @@
  *
  *  none:    no plugin at all — what a user would otherwise run: a plain `models.providers.dynamo`
  *           entry (`openai-completions`) pointing at the same simulator
+ *  empty:   like none, plus a plugin that registers nothing (bench/lib/empty-plugin.ts): OpenClaw's
+ *           own cost of loading one external plugin, which no plugin can go below
  *  off:     the plugin as the `dynamo` provider only (DYN_AGENT_TRACE off, no OTLP endpoint)
  *  on:      everything: identity (DYN_AGENT_TRACE), OTLP to the simulator's receiver, relay to its PULL
  *  hanging: like `on`, with an OTLP receiver that accepts connections and bodies but never answers
@@ -25,6 +27,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { startSimulator, type Simulator } from "../test/sim/index.ts";
 import { createOpenClawEnv, type CliResult, type OpenClawWorld } from "../test/e2e/harness/index.ts";
 import { isTerminal } from "../test/e2e/trace-helpers.ts";
+import { EMPTY_PLUGIN_ID, writeEmptyPlugin } from "./lib/empty-plugin.ts";
 import { emitResult, fmt, spread } from "./lib/stats.ts";
 
 const quick = process.argv.includes("--quick");
@@ -35,8 +38,8 @@ const MESSAGE = `Please read hello.txt ${READS} times. ${"[[sim:read hello.txt]]
 const CPU_PROBE = pathToFileURL(fileURLToPath(new URL("./lib/cpu-probe.mjs", import.meta.url))).href;
 const PROFILE_DIR = process.env.BENCH_CPU_PROF;
 
-type Mode = "none" | "off" | "on" | "hanging";
-const ARMS: Mode[] = ["none", "off", "on"];
+type Mode = "none" | "empty" | "off" | "on" | "hanging";
+const ARMS: Mode[] = ["none", "empty", "off", "on"];
 
 interface Turn {
   mode: Mode;
@@ -105,10 +108,13 @@ async function turn(mode: Mode, world: OpenClawWorld, sim: Simulator): Promise<T
   };
 }
 
-/** The `none` arm: no plugin loaded, the model served through a plain `models.providers.dynamo` entry. */
-async function noPluginWorld(sim: Simulator): Promise<OpenClawWorld> {
+/**
+ * The `none` arm: no plugin loaded, the model served through a plain `models.providers.dynamo` entry;
+ * with `emptyPlugin`, the `empty` arm: the same plus a plugin that registers nothing.
+ */
+async function noPluginWorld(sim: Simulator, emptyPlugin?: string): Promise<OpenClawWorld> {
   const world = await createOpenClawEnv({
-    name: "bench-none",
+    name: emptyPlugin ? "bench-empty" : "bench-none",
     models: {
       providers: {
         dynamo: {
@@ -122,6 +128,7 @@ async function noPluginWorld(sim: Simulator): Promise<OpenClawWorld> {
   });
   world.updateConfig((config) => {
     delete config.plugins;
+    if (emptyPlugin) config.plugins = { load: { paths: [emptyPlugin] }, entries: { [EMPTY_PLUGIN_ID]: { enabled: true } } };
   });
   return world;
 }
@@ -131,6 +138,7 @@ async function main(): Promise<void> {
   const worlds = new Map<Mode, OpenClawWorld>();
   try {
     worlds.set("none", await noPluginWorld(sim));
+    worlds.set("empty", await noPluginWorld(sim, writeEmptyPlugin()));
     worlds.set("off", await createOpenClawEnv({ name: "bench-off", pluginSource: "packed", pluginConfig: { baseUrl: sim.baseUrl } }));
     worlds.set(
       "on",
@@ -167,6 +175,9 @@ async function main(): Promise<void> {
       cpuMs: Object.fromEntries(ARMS.map((m) => [m, spread(of(m).map((t) => t.cpuMs))])),
       onVsNone: { wall: ratio("on", "none", "wallMs"), cpu: ratio("on", "none", "cpuMs") },
       offVsNone: { wall: ratio("off", "none", "wallMs"), cpu: ratio("off", "none", "cpuMs") },
+      /** OpenClaw's price for any external plugin, and ours over it. */
+      emptyVsNone: { wall: ratio("empty", "none", "wallMs"), cpu: ratio("empty", "none", "cpuMs") },
+      onVsEmpty: { wall: ratio("on", "empty", "wallMs"), cpu: ratio("on", "empty", "cpuMs") },
       /** The earlier figure (plugin on vs plugin loaded as provider only), kept for continuity. */
       ratio: ratio("on", "off", "wallMs"),
       exitLagMs: { none: noneLag, off: lag(of("off")), on: lag(of("on")), hanging: lag(hanging) },
@@ -178,6 +189,7 @@ async function main(): Promise<void> {
     };
     if (process.stdout.isTTY || process.argv.includes("--print")) {
       for (const m of ARMS) console.log(`${m.padEnd(5)} wall ${fmt(result.wallMs[m]!, 0)} ms, CPU ${fmt(result.cpuMs[m]!, 0)} ms`);
+      console.log(`empty/none wall ${fmt(result.emptyVsNone.wall, 3)}, CPU ${fmt(result.emptyVsNone.cpu, 3)}; on/empty wall ${fmt(result.onVsEmpty.wall, 3)}, CPU ${fmt(result.onVsEmpty.cpu, 3)}`);
       console.log(`on/none wall ${fmt(result.onVsNone.wall, 3)}, CPU ${fmt(result.onVsNone.cpu, 3)}; off/none wall ${fmt(result.offVsNone.wall, 3)}, CPU ${fmt(result.offVsNone.cpu, 3)}`);
       console.log(`exit lag added: live ${result.addedExitLagMs.live.toFixed(0)} ms, hanging ${result.addedExitLagMs.hanging.toFixed(0)} ms; failures ${result.failures}`);
     }

@@ -93,6 +93,8 @@ async function main(): Promise<void> {
     e2eOnVsNoneCpuRatio: round(e?.onVsNone.cpu.median, 3),
     e2eOffVsNoneRatio: round(e?.offVsNone.wall.median, 3),
     e2eOffVsNoneCpuRatio: round(e?.offVsNone.cpu.median, 3),
+    e2eEmptyVsNoneCpuRatio: round(e?.emptyVsNone?.cpu.median, 3),
+    e2eOnVsEmptyCpuRatio: round(e?.onVsEmpty?.cpu.median, 3),
     startupCpuMs: round(st?.importAndRegisterCpuMs.median, 2),
     exitFlushLiveMs: Math.round(e?.addedExitLagMs.live),
     exitFlushHangingMs: Math.round(e?.addedExitLagMs.hanging),
@@ -143,6 +145,10 @@ function printTable(results: Record<string, number | string>, d: Any): void {
     rows.push(["   e2e on/none CPU", s(e.onVsNone.cpu, 3), `none ${s(e.cpuMs.none, 0)} ms, on ${s(e.cpuMs.on, 0)} ms`, "≤ 1.03", met(e.onVsNone.cpu.median <= 1.03)]);
     rows.push(["   e2e off/none wall / CPU", `${s(e.offVsNone.wall, 3)} / ${s(e.offVsNone.cpu, 3)}`, `off ${s(e.wallMs.off, 0)} ms, ${s(e.cpuMs.off, 0)} ms CPU`, "≤ 1.01", met(e.offVsNone.wall.median <= 1.01)]);
     rows.push(["   e2e on/off wall", s(e.ratio, 3), "", "", ""]);
+    if (e.emptyVsNone) {
+      rows.push(["   e2e empty plugin/none wall / CPU", `${s(e.emptyVsNone.wall, 3)} / ${s(e.emptyVsNone.cpu, 3)}`, `OpenClaw's cost of any plugin; empty ${s(e.cpuMs.empty, 0)} ms CPU`, "", ""]);
+      rows.push(["   e2e on/empty plugin wall / CPU", `${s(e.onVsEmpty.wall, 3)} / ${s(e.onVsEmpty.cpu, 3)}`, "this plugin over an empty one", "", ""]);
+    }
     rows.push(["5. exit lag added, live receiver ms", `${results.exitFlushLiveMs} (on ${s(e.exitLagMs.on, 0)})`, `none ${s(e.exitLagMs.none, 0)}`, "≤ 100", met(e.addedExitLagMs.live <= 100)]);
     rows.push(["   exit lag added, hanging receiver ms", `${results.exitFlushHangingMs} (hanging ${s(e.exitLagMs.hanging, 0)})`, `none ${s(e.exitLagMs.none, 0)}`, "≤ 2500", met(e.addedExitLagMs.hanging <= 2500)]);
   }
