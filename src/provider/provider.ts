@@ -3,7 +3,7 @@
  * at a Dynamo frontend, with models discovered from `/v1/models` and any `dynamo/<id>` accepted.
  * Per-request identity and tracing are added by the stream wrapper (./stream.ts).
  */
-import type { ProviderPlugin, ProviderWrapStreamFnContext } from "openclaw/plugin-sdk/plugin-entry";
+import type { ProviderPlugin } from "openclaw/plugin-sdk/plugin-entry";
 import type { ProviderDeps } from "./deps.ts";
 import { discoverModels } from "./discovery.ts";
 import { MODEL_API, PROVIDER_ID, modelDefinition, runtimeModel } from "./models.ts";
@@ -78,10 +78,7 @@ export function createDynamoProvider(current: () => ProviderDeps): ProviderPlugi
     resolveSyntheticAuth: () => ({ apiKey: current().config.apiKey, source: "openclaw-dynamo", mode: "api-key" }),
     buildUnknownModelHint: () =>
       `Dynamo models are addressed as dynamo/<model-id>; check DYNAMO_BASE_URL (now ${current().config.baseUrl}).`,
-    wrapStreamFn: (ctx: ProviderWrapStreamFnContext) => {
-      if (!ctx.streamFn) return undefined;
-      return ((model, context, options) => createStreamWrapper(current())(ctx)!(model, context, options)) as typeof ctx.streamFn;
-    },
+    wrapStreamFn: createStreamWrapper(current),
   } as ProviderPlugin;
 }
 

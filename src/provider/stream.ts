@@ -33,11 +33,17 @@ const AUTHORIZATION = "authorization";
 const TRACE_HEADERS = ["traceparent", "tracestate"];
 const traceContextPropagator = new W3CTraceContextPropagator();
 
-export function createStreamWrapper(deps: ProviderDeps) {
+/**
+ * `deps` may be a getter: the provider passes the current services generation's (src/generations.ts),
+ * read once per request, so a request keeps the generation it started with.
+ */
+export function createStreamWrapper(deps: ProviderDeps | (() => ProviderDeps)) {
+  const depsOf = typeof deps === "function" ? deps : () => deps;
   return (ctx: ProviderWrapStreamFnContext): StreamFn | undefined => {
     const inner = ctx.streamFn;
     if (!inner) return undefined;
     return (model, context, options) => {
+      const deps = depsOf();
       let request: ModelRequest;
       try {
         request = prepareRequest(deps, model, context, options);
