@@ -17,7 +17,7 @@
  * Figure 5: exit lag = CLI exit − the simulator's `finishedAt` of the last chat request; the plugin's
  * share is on-lag − none-lag (medians).
  *
- * Standalone: `node bench/e2e.ts [--quick] [--print]`. `BENCH_CPU_PROF=<dir>` also writes a V8 CPU
+ * Standalone: `node bench/e2e.ts [--quick] [--print]`; `BENCH_E2E_ROUNDS=<n>` sets the rounds. `BENCH_CPU_PROF=<dir>` also writes a V8 CPU
  * profile of every OpenClaw process (`--cpu-prof`) per arm, to see where the plugin's CPU goes.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -31,7 +31,7 @@ import { EMPTY_PLUGIN_ID, writeEmptyPlugin } from "./lib/empty-plugin.ts";
 import { emitResult, fmt, spread } from "./lib/stats.ts";
 
 const quick = process.argv.includes("--quick");
-const ROUNDS = quick ? 1 : 7;
+const ROUNDS = Number(process.env.BENCH_E2E_ROUNDS) || (quick ? 1 : 7);
 const HANGING = quick ? 1 : 3;
 const READS = 5;
 const MESSAGE = `Please read hello.txt ${READS} times. ${"[[sim:read hello.txt]] ".repeat(READS)}[[sim:text Done reading.]]`;

@@ -4,6 +4,7 @@
  * and the current file text; scripts/gen-settings.ts writes them, test/config/artifacts.test.ts
  * fails when a committed file differs.
  */
+import { readFileSync } from "node:fs";
 import { CAPTURE_SETTINGS, GROUPS, SETTINGS, type Setting, type UiHint } from "../src/config/settings.ts";
 
 type AnySetting = Setting<unknown>;
@@ -109,4 +110,14 @@ export function renderReadme(readmeText: string): string {
   const end = readmeText.indexOf(README_END);
   if (begin === -1 || end < begin) throw new Error(`README.md: the markers ${README_BEGIN} … ${README_END} are missing`);
   return `${readmeText.slice(0, begin + README_BEGIN.length)}\n${readmeTable()}\n${readmeText.slice(end)}`;
+}
+
+/**
+ * src/version.ts: the package version as a constant. Reading package.json at run time cost ~60 ms
+ * CPU per OpenClaw process: OpenClaw routes a plugin's `require` through its own resolver (jiti)
+ * over the captured copy of the package (bench/README.md, "What profiling found").
+ */
+export function renderVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  return `// Generated from package.json by \`npm run gen\`; do not edit.\nexport const PLUGIN_VERSION = ${JSON.stringify(pkg.version)};\n`;
 }

@@ -3,7 +3,6 @@
  * provider: a host that registered one keeps it. Span processors are the extension seam: the
  * relay joins as one, so the relay and the exporter see the same spans.
  */
-import { createRequire } from "node:module";
 import type { Tracer } from "@opentelemetry/api";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import { resourceFromAttributes } from "@opentelemetry/resources";
@@ -25,9 +24,10 @@ import { OPENINFERENCE } from "./attributes.ts";
 import { ReservableIdGenerator } from "./id-generator.ts";
 import { createOtlpExporter, displayUrl } from "./otlp-exporter.ts";
 import { SecretRedactingProcessor, secretsOf } from "./redact.ts";
+import { PLUGIN_VERSION } from "../version.ts";
 
 export const TRACER_NAME = "openclaw-dynamo";
-export const PLUGIN_VERSION: string = readPluginVersion();
+export { PLUGIN_VERSION };
 
 export interface ExporterStatus {
   enabled: boolean;
@@ -273,18 +273,4 @@ export async function withTimeout(promise: Promise<unknown>, timeoutMs: number):
   } finally {
     clearTimeout(timer);
   }
-}
-
-function readPluginVersion(): string {
-  const require = createRequire(import.meta.url);
-  // src/trace/export.ts sits two levels below the package root, the bundled dist/index.js one.
-  for (const candidate of ["../../package.json", "../package.json"]) {
-    try {
-      const pkg = require(candidate) as { name?: string; version?: string };
-      if (pkg.name === "openclaw-dynamo" && pkg.version) return pkg.version;
-    } catch {
-      // not there: try the next location
-    }
-  }
-  return "0.0.0";
 }

@@ -1,10 +1,11 @@
 /**
  * openclaw.plugin.json (configSchema, uiHints, configGroups) and the README settings table are
- * generated from src/config/settings.ts (`npm run gen`); a hand edit or a stale file fails here.
+ * generated from src/config/settings.ts, src/version.ts from package.json (`npm run gen`); a hand edit
+ * or a stale file fails here.
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { manifestFields, readmeTable, renderManifest, renderReadme, README_BEGIN, README_END } from "../../scripts/settings-artifacts.ts";
+import { manifestFields, readmeTable, renderManifest, renderReadme, renderVersion, README_BEGIN, README_END } from "../../scripts/settings-artifacts.ts";
 import { CAPTURE_SETTINGS, ENV_NAMES, SETTINGS } from "../../src/config/index.ts";
 
 const read = (name: string): string => readFileSync(new URL(`../../${name}`, import.meta.url), "utf8");
@@ -18,6 +19,11 @@ describe("generated artifacts", () => {
     expect(manifest["uiHints"]).toEqual(generated.uiHints);
     expect(manifest["configGroups"]).toEqual(generated.configGroups);
     expect(renderManifest(text), "run npm run gen").toBe(text);
+  });
+
+  it("src/version.ts holds package.json's version", () => {
+    expect(read("src/version.ts"), "run npm run gen").toBe(renderVersion());
+    expect(read("src/version.ts")).toContain(JSON.stringify((JSON.parse(read("package.json")) as { version: string }).version));
   });
 
   it("README.md's settings table is the generated one", () => {
