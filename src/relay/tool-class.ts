@@ -6,6 +6,20 @@
  */
 export function toolClass(toolName: string | undefined): string {
   if (toolName === undefined) return "unknown";
+  // Runs repeat the same few tools: remember the classes of recent names (bounded; cleared when full).
+  let cls = recent.get(toolName);
+  if (cls === undefined) {
+    if (recent.size >= RECENT_NAMES) recent.clear();
+    cls = classOf(toolName);
+    recent.set(toolName, cls);
+  }
+  return cls;
+}
+
+const RECENT_NAMES = 256;
+const recent = new Map<string, string>();
+
+function classOf(toolName: string): string {
   let name = toolName.trim();
   const dashes = name.indexOf("---");
   if (dashes !== -1) name = name.slice(0, dashes);
