@@ -1,7 +1,7 @@
 /**
  * Figures 4 and 5 — a real `openclaw agent --local` turn (five `read` tool calls, then the answer)
  * against the Dynamo simulator, through the e2e harness (isolated worlds; the plugin is loaded in the
- * layout of an `npm pack` install — the esbuild bundle, see test/e2e/harness/plugin-source.ts). Arms:
+ * layout of an `npm pack` install — the entry and core bundles, see test/e2e/harness/plugin-source.ts). Arms:
  *
  *  none:    no plugin at all — what a user would otherwise run: a plain `models.providers.dynamo`
  *           entry (`openai-completions`) pointing at the same simulator

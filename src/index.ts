@@ -1,9 +1,9 @@
+/**
+ * The plugin entry for the unbundled build (`tsc`, tests). What OpenClaw loads from an installed
+ * package is ./entry.ts, bundled as dist/index.js (docs/performance.md).
+ */
 import { definePluginEntry } from "openclaw/plugin-sdk/plugin-entry";
+import { PLUGIN_ENTRY_INFO } from "./entry-info.ts";
 import { registerDynamoPlugin } from "./plugin.ts";
 
-export default definePluginEntry({
-  id: "dynamo",
-  name: "NVIDIA Dynamo",
-  description: "NVIDIA Dynamo model provider with one correlated OpenTelemetry trace per agent run.",
-  register: registerDynamoPlugin,
-});
+export default definePluginEntry({ ...PLUGIN_ENTRY_INFO, register: registerDynamoPlugin });

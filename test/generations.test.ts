@@ -3,7 +3,7 @@
 // `gateway_stop {reason: "plugin replacement"}` on the first registration, then `register()` with
 // the new settings, then `gateway_start` — against the simulator's OTLP receiver and relay PULL
 // socket. The end-to-end version with a real Gateway is test/e2e/gateway-reload.test.ts.
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -34,7 +34,9 @@ function isolate(): void {
   const saved = new Map(PLUGIN_ENV.map((name) => [name, process.env[name]] as const));
   for (const name of PLUGIN_ENV) delete process.env[name];
   // Chains are kept under OpenClaw's state dir: a private one per test, never ~/.openclaw.
-  process.env.OPENCLAW_STATE_DIR = mkdtempSync(join(tmpdir(), "dynamo-state-"));
+  const savedStateDir = process.env.OPENCLAW_STATE_DIR;
+  const stateDir = mkdtempSync(join(tmpdir(), "dynamo-state-"));
+  process.env.OPENCLAW_STATE_DIR = stateDir;
   const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s as NodeJS.Signals))]));
   resetPluginRuntimeForTests();
   cleanup.push(async () => {
@@ -48,6 +50,9 @@ function isolate(): void {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
+    if (savedStateDir === undefined) delete process.env.OPENCLAW_STATE_DIR;
+    else process.env.OPENCLAW_STATE_DIR = savedStateDir;
+    rmSync(stateDir, { recursive: true, force: true });
   });
 }
 

@@ -8,12 +8,12 @@
  * The baseline is the same loop with every handler a no-op and the inner StreamFn unwrapped:
  * what OpenClaw would pay to call a plugin that does nothing.
  *
- * The plugin is imported from `dist/index.js`, the esbuild bundle OpenClaw loads
+ * The plugin is imported from `dist/index.js`, the entry OpenClaw loads (it loads `dist/core.cjs`)
  * (`openclaw.runtimeExtensions`), and registered through its default export's `register`;
  * `npm run bench` builds it first.
  */
 import { randomUUID } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -23,7 +23,7 @@ import type { Services } from "../../dist/services.js";
 
 /** `BENCH_PLUGIN_DIR=<dir>` benchmarks another build (e.g. a baseline checkout's dist/) for A/B runs. */
 export const PLUGIN_DIR = process.env.BENCH_PLUGIN_DIR ? resolve(process.env.BENCH_PLUGIN_DIR) : fileURLToPath(new URL("../../dist/", import.meta.url));
-/** The plugin entry OpenClaw loads (`openclaw.runtimeExtensions`: the esbuild bundle dist/index.js). */
+/** The plugin entry OpenClaw loads (`openclaw.runtimeExtensions`: dist/index.js, which loads dist/core.cjs). */
 const entry = ((await import(pathToFileURL(join(PLUGIN_DIR, "index.js")).href)) as { default: { register(api: OpenClawPluginApi): void } }).default;
 /** The plugin's process-wide state lives at this global symbol (src/runtime.ts). */
 const RUNTIME_KEY = Symbol.for("openclaw-dynamo.runtime");
@@ -42,7 +42,9 @@ export function scrubPluginEnv(): void {
     if (/^(DYN_|DYNAMO_|OTEL_|OPENINFERENCE_|TRACEPARENT$|TRACESTATE$|OPENAI_BASE_URL$)/.test(key)) delete process.env[key];
   }
   // The plugin keeps chain ids under OpenClaw's state dir: a private one, never ~/.openclaw.
-  process.env.OPENCLAW_STATE_DIR = mkdtempSync(join(tmpdir(), "openclaw-dynamo-bench-"));
+  const stateDir = mkdtempSync(join(tmpdir(), "openclaw-dynamo-bench-"));
+  process.env.OPENCLAW_STATE_DIR = stateDir;
+  process.once("exit", () => rmSync(stateDir, { recursive: true, force: true }));
 }
 
 export interface Harness {
@@ -60,9 +62,14 @@ export const quietLogger = { info() {}, warn() {}, error() {}, debug() {} };
 /**
  * One `register()` call the way OpenClaw makes it (it registers a plugin several times per process:
  * one `full` and two `discovery` registrations in a CLI run), recording the hook handlers and the
- * provider. Does not reset the plugin's process-wide state.
+ * provider. Does not reset the plugin's process-wide state. `plugin`: another module instance of
+ * the bundle (OpenClaw imports a fresh copy for each load, see bench/startup.ts).
  */
-export function registerOnce(pluginConfig: Record<string, unknown>, registrationMode = "full"): { hooks: Map<string, Handler>; provider: RegisteredProvider | undefined } {
+export function registerOnce(
+  pluginConfig: Record<string, unknown>,
+  registrationMode = "full",
+  plugin: { register(api: OpenClawPluginApi): void } = entry,
+): { hooks: Map<string, Handler>; provider: RegisteredProvider | undefined } {
   const hooks = new Map<string, Handler>();
   let provider: RegisteredProvider | undefined;
   const api = {
@@ -78,7 +85,7 @@ export function registerOnce(pluginConfig: Record<string, unknown>, registration
     },
     registerGatewayMethod: () => {},
   } as unknown as OpenClawPluginApi;
-  entry.register(api);
+  plugin.register(api);
   return { hooks, provider };
 }
 

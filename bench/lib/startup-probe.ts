@@ -2,15 +2,21 @@
  * One sample of the plugin's start-up cost, in a fresh Node process (module cache, JIT and heap
  * cold, as in a one-shot `openclaw agent --local`). Prints one JSON line: CPU µs and wall ms of
  * each phase OpenClaw goes through —
- *   import        loading the bundle OpenClaw imports (dist/index.js)
+ *   import        loading the entry OpenClaw imports (dist/index.js), and with it the plugin's core
+ *                 (dist/core.cjs, loaded once per process: docs/performance.md)
  *   register[i]   each `register()` call, in the modes OpenClaw uses (one `full`, two `discovery`)
+ *   reimport[i]   the fresh module instance each `discovery` load imports first: OpenClaw 2026.9.6
+ *                 captures the package into a new directory for every load, so each load compiles
+ *                 and evaluates the entry again (and Node's compile cache, keyed by path, misses)
  *   discovery     the provider catalog (`GET /models` against the simulator)
  *   firstRequest  the first model request through the provider's stream wrapper, minus the second
  *   exitFlush     `shutdown("process exit")` after one run (spans to the OTLP receiver, relay closed)
  * Driven by bench/startup.ts, which runs the simulator in its own process and passes its addresses.
  */
-import { pathToFileURL } from "node:url";
+import { copyFileSync, existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { performance } from "node:perf_hooks";
 
 const [baseUrl, otlpUrl, zmqEndpoint] = process.argv.slice(2);
@@ -40,13 +46,33 @@ const driver = await import("./driver.ts");
 driver.scrubPluginEnv();
 const pluginConfig = { baseUrl, agentTrace: true, otlpEndpoint: otlpUrl, toolEventsEndpoint: zmqEndpoint };
 
+/** A fresh copy of the bundle, as OpenClaw captures one per load (the package's node_modules linked). */
+const captures: string[] = [];
+function freshCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), "openclaw-dynamo-capture-"));
+  captures.push(dir);
+  for (const file of ["index.js", "core.cjs"]) if (existsSync(join(pluginDir, file))) copyFileSync(join(pluginDir, file), join(dir, file));
+  symlinkSync(fileURLToPath(new URL("../../node_modules", import.meta.url)), join(dir, "node_modules"), "dir");
+  return pathToFileURL(join(dir, "index.js")).href;
+}
+type Entry = { default: { register(api: never): void } };
+
 const registrations: Phase[] = [];
+const reimports: Phase[] = [];
 let registered: ReturnType<typeof driver.registerOnce> | undefined;
 for (const mode of ["full", "discovery", "discovery"]) {
-  const [r, phase] = await measure(() => driver.registerOnce(pluginConfig, mode));
+  let instance: Entry["default"] | undefined;
+  if (mode === "discovery") {
+    const url = freshCopy();
+    const [mod, phase] = await measure(() => import(url) as Promise<Entry>);
+    instance = mod.default;
+    reimports.push(phase);
+  }
+  const [r, phase] = await measure(() => driver.registerOnce(pluginConfig, mode, instance as never));
   registered ??= r;
   registrations.push(phase);
 }
+for (const dir of captures) rmSync(dir, { recursive: true, force: true });
 const provider = registered?.provider;
 if (!provider?.wrapStreamFn || !provider.catalog) throw new Error("plugin registered no provider with wrapStreamFn and catalog");
 
@@ -70,18 +96,22 @@ const services = driver.pluginServices();
 if (!services) throw new Error("plugin services not built after two runs");
 const [, exitFlush] = await measure(() => services.shutdown("process exit"));
 
-const register = registrations.reduce((a, b) => ({ cpuUs: a.cpuUs + b.cpuUs, wallMs: a.wallMs + b.wallMs }));
+const sum = (phases: Phase[]) => phases.reduce((a, b) => ({ cpuUs: a.cpuUs + b.cpuUs, wallMs: a.wallMs + b.wallMs }));
+const register = sum(registrations);
+const reimport = sum(reimports);
 console.log(
   JSON.stringify({
     import: importPhase,
     registrations,
     register,
+    reimports,
+    reimport,
     discovery,
     firstRun,
     secondRun,
     firstRequestSetup: { cpuUs: firstRun.cpuUs - secondRun.cpuUs, wallMs: firstRun.wallMs - secondRun.wallMs },
     exitFlush,
-    importAndRegisterCpuUs: importPhase.cpuUs + register.cpuUs,
+    importAndRegisterCpuUs: importPhase.cpuUs + reimport.cpuUs + register.cpuUs,
   }),
 );
 process.exit(0);

@@ -144,23 +144,25 @@ function installedPackageDir(): string {
 }
 
 describe("npm pack", () => {
-  it("ships the bundled JS entry, the manifest, README and package.json only", () => {
+  it("ships the bundled entry and core, the manifest, README and package.json only", () => {
     // OpenClaw copies and hashes every file of a plugin package in each process that loads it
     // (docs/performance.md): the package holds nothing the runtime does not load.
     const files = pack.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(["package.json", "openclaw.plugin.json", "README.md", "dist/index.js"]));
-    const unexpected = files.filter((path) => !["package.json", "openclaw.plugin.json", "README.md", "LICENSE", "dist/index.js"].includes(path));
+    expect(files).toEqual(expect.arrayContaining(["package.json", "openclaw.plugin.json", "README.md", "dist/index.js", "dist/core.cjs"]));
+    const unexpected = files.filter((path) => !["package.json", "openclaw.plugin.json", "README.md", "LICENSE", "dist/index.js", "dist/core.cjs"].includes(path));
     expect(unexpected, "nothing but the dist bundle, manifest, README").toEqual([]);
     // The runtime entry OpenClaw loads from a packed install.
     const manifest = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { openclaw: { runtimeExtensions: string[] } };
     for (const entry of manifest.openclaw.runtimeExtensions) expect(files).toContain(entry.replace(/^\.\//, ""));
   });
 
-  it("the bundle imports only Node built-ins and OpenClaw's plugin SDK; no runtime dependencies", () => {
-    const bundle = readFileSync(join(REPO_ROOT, "dist", "index.js"), "utf8");
-    const specifiers = [...bundle.matchAll(/(?:from|import\()\s*"([^"]+)"/g)].map((m) => m[1]!);
-    const foreign = specifiers.filter((s) => !/^(node:)?[a-z_]+$/.test(s) && !s.startsWith("openclaw/plugin-sdk/"));
-    expect(foreign).toEqual([]);
+  it("the bundles import only Node built-ins, OpenClaw's plugin SDK and each other; no runtime dependencies", () => {
+    for (const file of ["index.js", "core.cjs"]) {
+      const bundle = readFileSync(join(REPO_ROOT, "dist", file), "utf8");
+      const specifiers = [...bundle.matchAll(/(?:from|import\(|require\()\s*"([^"]+)"/g)].map((m) => m[1]!);
+      const foreign = specifiers.filter((s) => !/^(node:)?[a-z_]+$/.test(s) && !s.startsWith("openclaw/plugin-sdk/") && s !== "./core.cjs");
+      expect(foreign, file).toEqual([]);
+    }
     expect(pkg.dependencies ?? {}).toEqual({});
   });
 });

@@ -10,7 +10,7 @@
  * shuts the services down, forgets the runtime, removes the signal handlers the plugin installed and
  * restores the environment.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stream as openclawStream } from "openclaw/plugin-sdk/llm";
@@ -64,6 +64,8 @@ export interface PluginOptions {
   allowConversationAccess?: boolean;
   /** Also write every log line to stdout (child-process fixtures). */
   echo?: boolean;
+  /** OpenClaw's state dir, kept at dispose (a child fixture killed by a signal never disposes); default a private one, removed at dispose. */
+  stateDir?: string;
 }
 
 export interface LoadedPlugin {
@@ -100,7 +102,10 @@ export async function loadPlugin(options: PluginOptions = {}): Promise<LoadedPlu
     savedEnv.set(name, process.env[name]);
     delete process.env[name];
   }
-  process.env.OPENCLAW_STATE_DIR = mkdtempSync(join(tmpdir(), "dynamo-state-"));
+  // Chains are kept under OpenClaw's state dir: a private one per plugin load, removed at dispose.
+  const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), "dynamo-state-"));
+  savedEnv.set("OPENCLAW_STATE_DIR", process.env.OPENCLAW_STATE_DIR);
+  process.env.OPENCLAW_STATE_DIR = stateDir;
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value !== undefined) process.env[name] = value;
   }
@@ -186,6 +191,7 @@ export async function loadPlugin(options: PluginOptions = {}): Promise<LoadedPlu
             if (value === undefined) delete process.env[name];
             else process.env[name] = value;
           }
+          if (!options.stateDir) rmSync(stateDir, { recursive: true, force: true });
           if (active === plugin) active = undefined;
         }
       })();

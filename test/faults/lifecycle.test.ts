@@ -7,6 +7,9 @@
 //    relay records are flushed and the process ends within the bound.
 // The same two rows with the real OpenClaw CLI are in test/e2e/faults.test.ts.
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../e2e/harness/ports.ts";
@@ -142,7 +145,9 @@ describe("SIGTERM to a one-shot process mid-tool-call", () => {
 
   /** Starts the fixture (SIGKILLed after 30 s at the latest); `terminate` sends SIGTERM once it is mid-tool-call. */
   function runFixture(env: Record<string, string>, mode = "one-shot") {
-    const child = spawn(process.execPath, [fixture, mode], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "", OPENCLAW_STATE_DIR: process.env.OPENCLAW_STATE_DIR ?? "", ...env } });
+    const stateDir = mkdtempSync(join(tmpdir(), "dynamo-state-"));
+    cleanup.push(() => rmSync(stateDir, { recursive: true, force: true }));
+    const child = spawn(process.execPath, [fixture, mode], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "", OPENCLAW_STATE_DIR: stateDir, ...env } });
     const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
     cleanup.push(() => clearTimeout(killer));
     let out = "";

@@ -2,7 +2,7 @@
 // mapping functions with OpenClaw-shaped payloads (openclaw-plugin-sdk.md §8.3), the chain store on
 // disk, and the process role of a nested OpenClaw started by `exec`.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from "@opentelemetry/sdk-trace";
@@ -21,9 +21,18 @@ const CHILD_KEY = "agent:main:subagent:9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
 const CHILD_SESSION = "11111111-2222-4333-8444-555555555555";
 
 const providers: TracerProvider[] = [];
+const stateDirs: string[] = [];
 afterEach(async () => {
   await Promise.all(providers.splice(0).map((p) => p.shutdown()));
+  for (const dir of stateDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
+
+/** A private OpenClaw state dir, removed after the test. */
+function tempStateDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "chains-"));
+  stateDirs.push(dir);
+  return dir;
+}
 
 function setup(conversations?: Conversations, env: Record<string, string> = {}) {
   const { config } = loadConfig({ agentTrace: true }, env);
@@ -123,7 +132,7 @@ describe("chains across processes (plugin state under OpenClaw's state dir)", ()
   const storeIn = (dir: string) => new FileChainStore(chainStorePath(dir));
 
   it("a second process continues the conversation's chain and links to the first process's agent span", () => {
-    const stateDir = mkdtempSync(join(tmpdir(), "chains-"));
+    const stateDir = tempStateDir();
     const one = setup(new Conversations({ store: storeIn(stateDir) }));
     const first = turn(one.tree, "R1");
     const firstSpan = trajectoryOf(one.agent("R1"));
@@ -141,7 +150,7 @@ describe("chains across processes (plugin state under OpenClaw's state dir)", ()
   });
 
   it(`keeps the newest ${CHAINS_STORED} chains, skips malformed entries and survives a broken file`, () => {
-    const stateDir = mkdtempSync(join(tmpdir(), "chains-"));
+    const stateDir = tempStateDir();
     const store = storeIn(stateDir);
     const conversations = new Conversations({ store });
     const ids = (i: number) => ({ sessionId: "a".repeat(32), trajectoryId: `${"a".repeat(32)}-${i.toString(16).padStart(16, "0")}` });

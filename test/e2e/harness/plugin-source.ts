@@ -14,17 +14,17 @@
  *    the root — another engineer's edit, a build, a log file in .e2e/ — fails the load with
  *    "Plugin source changed while preparing its reload; retry after the edit finishes."
  *
- * So by default each test process loads a private snapshot: `.e2e/plugin-<id>/` with the package's
- * package.json, openclaw.plugin.json, src/, a fresh dist/ compiled from src/ by
- * `tsc -p tsconfig.build.json --outDir <snapshot>/dist`, and a `node_modules` symlink to the
- * checkout's. It is the checkout's code at the moment the first world is created, and nothing else
- * writes into it. `OPENCLAW_E2E_PLUGIN_SOURCE=checkout` loads the repo root instead (rebuilding its
- * dist/ first when older than src/).
+ * So each test process loads a private copy of the package under `.e2e/plugin-<pid>-<id>/`, made
+ * once, with a `node_modules` symlink to the checkout's; nothing else writes into it. By default
+ * (`packed`) it is what a user's `npm pack` install holds: package.json, the manifest, README and the
+ * two bundles scripts/bundle.ts writes from the checkout's src/ — dist/index.js (the entry OpenClaw
+ * imports) and dist/core.cjs (the plugin, loaded once per process; docs/performance.md). The tests
+ * thereby run the very files users install.
  *
- * `packed` is what a user's `npm pack` install holds: package.json, the manifest, README and the
- * esbuild bundle dist/index.js — no src/, no per-module JS.
- * OpenClaw copies and hashes every file of a plugin's package each time a process loads it, so the
- * benchmark loads this layout: the cost a user pays, not the cost of a test snapshot's 150 files.
+ * `OPENCLAW_E2E_PLUGIN_SOURCE=snapshot` loads src/ and a per-module `tsc` build instead (its
+ * dist/index.js is src/index.ts: no core split), and `=checkout` the repo root (its dist/ rebuilt
+ * with `tsc` first when older than src/). OpenClaw copies and hashes every file of a plugin's
+ * package each time a process loads it, so the snapshot's ~150 files cost more than the plugin does.
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -37,6 +37,8 @@ export type PluginSourceMode = "snapshot" | "checkout" | "packed";
 
 /** Files of the package (besides the compiled output) that OpenClaw reads. */
 const PACKAGE_FILES = ["package.json", "openclaw.plugin.json", "README.md", "LICENSE"];
+/** What scripts/bundle.ts writes: the entry OpenClaw imports and the core it loads. */
+const PACKED_DIST = ["index.js", "core.cjs"];
 
 let snapshotDir: string | undefined;
 let packedDir: string | undefined;
@@ -44,7 +46,7 @@ let checkoutEnsured = false;
 
 export function pluginSourceMode(): PluginSourceMode {
   const mode = process.env.OPENCLAW_E2E_PLUGIN_SOURCE;
-  return mode === "checkout" || mode === "packed" ? mode : "snapshot";
+  return mode === "checkout" || mode === "snapshot" ? mode : "packed";
 }
 
 /** The directory to put in `plugins.load.paths` for this test process. */
@@ -119,13 +121,13 @@ function newPackageDir(): string {
   return dir;
 }
 
-/** The `npm pack` layout: the esbuild bundle as dist/index.js (the esbuild step of package.json `build`). */
+/** The `npm pack` layout: dist/index.js and dist/core.cjs from scripts/bundle.ts (the bundle step of `npm run build`). */
 function createPacked(): string {
   const dir = newPackageDir();
-  const script = (JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { scripts: { build: string } }).scripts.build;
-  const esbuildArgs = script.slice(script.indexOf("esbuild ") + "esbuild ".length).split(" ").map((arg) => (arg === "--outfile=dist/index.js" ? `--outfile=${join(dir, "dist", "index.js")}` : arg));
-  const bundle = spawnSync(join(NODE_BIN_DIR, "esbuild"), esbuildArgs, { cwd: REPO_ROOT, env: buildChildEnv(process.env.HOME ?? REPO_ROOT), encoding: "utf8", timeout: 120_000 });
-  if (bundle.status !== 0 || !existsSync(join(dir, "dist", "index.js"))) throw new Error(`esbuild bundle for the packed plugin failed:\n${bundle.stdout}${bundle.stderr}`);
+  const out = join(dir, "dist");
+  const bundle = spawnSync(join(NODE_BIN_DIR, "node"), [join(REPO_ROOT, "scripts", "bundle.ts"), "--outdir", out], { cwd: REPO_ROOT, env: buildChildEnv(process.env.HOME ?? REPO_ROOT), encoding: "utf8", timeout: 120_000 });
+  const missing = PACKED_DIST.filter((file) => !existsSync(join(out, file)));
+  if (bundle.status !== 0 || missing.length > 0) throw new Error(`bundling the packed plugin failed (missing ${missing.join(", ") || "nothing"}):\n${bundle.stdout}${bundle.stderr}`);
   return dir;
 }
 

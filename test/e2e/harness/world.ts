@@ -34,8 +34,8 @@ export interface OpenClawEnvOptions {
   /** `plugins.entries.dynamo.hooks.allowConversationAccess` (default true; false omits the hooks block). */
   allowConversationAccess?: boolean;
   /**
-   * Load the plugin from a private snapshot of the checkout (default) or the checkout itself
-   * (see plugin-source.ts for why). Default from OPENCLAW_E2E_PLUGIN_SOURCE.
+   * Load the plugin from a private copy in the `npm pack` layout (`packed`, default), a per-module
+   * `tsc` snapshot or the checkout itself (see plugin-source.ts). Default from OPENCLAW_E2E_PLUGIN_SOURCE.
    */
   pluginSource?: PluginSourceMode;
   /** Pre-allocate a Gateway port and token and write the `gateway` config block (§15.2). */
