@@ -35,14 +35,15 @@ export function runRefOf(event: HookEvent, ctx: HookCtx) {
   };
 }
 
-/** Hooks that mark the start of a run (there is no `agent_start`; §8.1). */
-export const RUN_START_HOOKS = [
-  "before_agent_reply",
-  "before_model_resolve",
-  "agent_turn_prepare",
-  "before_prompt_build",
-  "before_agent_run",
-] as const;
+/**
+ * Hooks that mark the start of a run (there is no `agent_start`; OpenClaw fires `before_agent_reply`
+ * → `before_model_resolve` → `agent_turn_prepare` → `before_prompt_build` → `before_agent_run`).
+ * The first three suffice: the earliest one seen gives the span's start, and `agent_turn_prepare`
+ * brings OpenClaw's trace context. The last two are not registered (docs/performance.md): they carry
+ * the conversation history, which OpenClaw's plugin proxies walk on every call, and a
+ * `before_agent_run` handler that failed or hung would block the run (it fails closed).
+ */
+export const RUN_START_HOOKS = ["before_agent_reply", "before_model_resolve", "agent_turn_prepare"] as const;
 
 export function onRunStart(tree: SpanTree, event: HookEvent, ctx: HookCtx): void {
   tree.noteRunStart(runRefOf(event, ctx));

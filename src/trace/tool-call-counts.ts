@@ -32,9 +32,9 @@ export class ToolCallCounts {
    * string built per call: a fresh string is hashed on every lookup (~0.5 µs, a tenth of a tool event).
    */
   add(attributes: Attributes): void {
-    const tool = attributes[this.keys.tool];
-    const status = attributes[this.keys.status];
-    const errorType = attributes[this.keys.errorType];
+    const tool = primitive(attributes[this.keys.tool]);
+    const status = primitive(attributes[this.keys.status]);
+    const errorType = primitive(attributes[this.keys.errorType]);
     const series = this.byTool.get(tool)?.get(status)?.get(errorType) ?? this.newSeries(tool, status, errorType);
     series.count++;
   }
@@ -60,6 +60,11 @@ export class ToolCallCounts {
     this.all.push(series);
     return series;
   }
+}
+
+/** Array values (never set by the plugin) as one string each: map keys compare arrays by identity. */
+function primitive(value: AttributeValue | undefined): AttributeValue | undefined {
+  return typeof value === "object" && value !== null ? String(value) : value;
 }
 
 function getOrCreate<T>(map: Map<unknown, T>, key: unknown, create: () => T): T {

@@ -57,4 +57,10 @@ describe("ToolCallCounts", () => {
     expect(points.find(([, a]) => a?.[KEYS.tool] === "_OTHER" && a[KEYS.status] === "error")).toEqual([1, { [KEYS.tool]: "_OTHER", [KEYS.status]: "error", [KEYS.errorType]: "timeout" }]);
     expect(points.find(([, a]) => a?.[KEYS.tool] === "tool-7")?.[0]).toBe(2);
   });
+
+  it("counts array values (never set by the plugin) by content, not by identity", () => {
+    const counts = new ToolCallCounts(KEYS);
+    for (let i = 0; i < 5; i++) counts.add({ [KEYS.tool]: ["a", "b"], [KEYS.status]: "ok" });
+    expect(observed(counts)).toEqual([[5, { [KEYS.tool]: "a,b", [KEYS.status]: "ok" }]]);
+  });
 });
