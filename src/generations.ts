@@ -86,6 +86,11 @@ export async function shutdownServices(runtime: PluginRuntime, reason: string): 
   await Promise.all([state.current?.shutdown(reason), ...state.retiring]);
 }
 
+/** Ends every open span of the current services (a one-shot process the host is about to end). */
+export function endOpenSpans(runtime: PluginRuntime): void {
+  generations(runtime).current?.tree.closeAll();
+}
+
 /** Flushes the current services (a signal another handler owns, a run's end); never rejects. */
 export async function flushServices(runtime: PluginRuntime): Promise<void> {
   await generations(runtime).current?.flush();

@@ -6,12 +6,16 @@
  *    `gateway_stop`, where the plugin shuts down; OpenClaw's TUI clears its input on the first
  *    Ctrl+C and keeps running. Shutting down there would close the relay, the exporter and the
  *    Dynamo sessions under runs that go on.
+ *    One exception: SIGTERM outside a Gateway also ends the open spans (cancelled) before that
+ *    flush. OpenClaw's one-shot CLI (`agent --local`) answers SIGTERM by aborting the run and
+ *    exiting with 143 as soon as the run returns, without waiting for the flush `agent_end` starts,
+ *    so the run's and its open tool call's spans would otherwise be lost.
  *  - The plugin is the only listener (a one-shot CLI): shut down, bounded, then re-raise the signal
  *    with the plugin's handler removed, so the process ends exactly as it would have without the
  *    plugin (killed by that signal) and the exit code stays the host's.
  *  - `beforeExit`: shut down.
  */
-import { flushServices, shutdownServices } from "./generations.ts";
+import { endOpenSpans, flushServices, shutdownServices } from "./generations.ts";
 import { service, type PluginRuntime } from "./runtime.ts";
 
 export const SHUTDOWN_SIGNALS = ["SIGTERM", "SIGINT"] as const;
@@ -38,6 +42,7 @@ export function installProcessHandlers(runtime: PluginRuntime, target: SignalTar
   for (const signal of SHUTDOWN_SIGNALS) {
     const onSignal: Listener = () => {
       if (target.listeners(signal).some((listener) => listener !== onSignal)) {
+        if (signal === "SIGTERM" && runtime.services.get("gateway") !== true) endOpenSpans(runtime);
         void flushServices(runtime);
         return;
       }

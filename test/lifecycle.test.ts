@@ -3,7 +3,8 @@
 // child-process version is in test/faults/lifecycle.test.ts):
 //  - another SIGINT/SIGTERM listener exists (a Gateway draining its runs, OpenClaw's TUI clearing
 //    its input on the first Ctrl+C): flush only, services stay open, and the next signal is handled
-//    the same way;
+//    the same way; SIGTERM outside a Gateway (OpenClaw's one-shot CLI, which aborts the run and
+//    exits without waiting for agent_end's flush) also ends the open spans before that flush;
 //  - the plugin is the only listener: shut down (open spans ended and exported, relay flushed,
 //    services closed), then re-raise the signal with the plugin's handler removed.
 import { EventEmitter } from "node:events";
@@ -83,6 +84,39 @@ describe("SIGINT / SIGTERM while another listener exists", () => {
     expect(target.kills).toEqual([]);
     expect(hostSeen).toEqual(["SIGINT", "SIGINT"]);
     expect(p.status().payload!.relay).toMatchObject({ dropped: 0, pending: 0 });
+  }, 30_000);
+});
+
+describe("SIGTERM while another listener exists", () => {
+  it("outside a Gateway (a one-shot CLI about to exit): ends the open spans as cancelled and exports them with this flush; services stay open", async () => {
+    const { s, p, target } = await setup();
+    target.on("SIGTERM", () => {}); // OpenClaw's one-shot CLI: aborts the run, exits with 143
+    target.emit("SIGTERM");
+    const spans = await s.waitFor(() => (s.otlp.spans.some((span) => span.name === "invoke_agent main") ? s.otlp.spans : undefined), 5_000, "spans exported");
+    expect(spans.find((span) => span.name === "execute_tool exec")?.attributes["dynamo.tool.status"]).toBe("cancelled");
+    await s.waitFor(() => records(s).length === 4, 5_000, "the cancelled tool call relayed");
+    expect(records(s)[3]).toEqual(["tool_error", "call_open", "cancelled"]);
+    expect(p.services.closed).toBe(false);
+    expect(target.kills).toEqual([]);
+    // OpenClaw's abort reaches the plugin afterwards: nothing is ended twice, nothing fails.
+    await toolCall(p, RUN, { toolName: "exec", toolCallId: "call_open", error: "This operation was aborted" }, "after");
+    await p.fire("agent_end", { runId: RUN.runId, messages: [], success: false, error: "This operation was aborted" }, { runId: RUN.runId, sessionId: RUN.sessionId });
+    expect(records(s)).toHaveLength(4);
+    expect(p.logs.filter((line) => line.level !== "info")).toEqual([]);
+  }, 30_000);
+
+  it("in a Gateway: only flushes, the open run goes on (the Gateway drains it, then gateway_stop)", async () => {
+    const { s, p, target } = await setup();
+    await p.fire("gateway_start", { port: 1 }, { port: 1 });
+    target.on("SIGTERM", () => {}); // the Gateway's drain
+    target.emit("SIGTERM");
+    await s.waitFor(() => records(s).length === 3, 5_000, "queued relay records flushed");
+    expect(records(s)[2]).toEqual(["tool_start", "call_open", "running"]);
+    await toolCall(p, RUN, { toolName: "exec", toolCallId: "call_open", params: { command: "sleep 9" }, result: "done" }, "after");
+    target.emit("SIGTERM");
+    await s.waitFor(() => records(s).length === 4, 5_000, "the finished tool call relayed");
+    expect(records(s)[3]).toEqual(["tool_end", "call_open", "succeeded"]);
+    expect(p.services.closed).toBe(false);
   }, 30_000);
 });
 

@@ -70,15 +70,13 @@ function toolCtx(runId: string, toolName: string, toolCallId: string, sessionKey
   return { agentId: "main", sessionKey, sessionId, runId, trace: OPENCLAW_TRACE, toolName, toolCallId };
 }
 
-/** before_agent_reply → before_model_resolve → agent_turn_prepare → before_prompt_build → before_agent_run → llm_input. */
+/** The run-start hooks the plugin registers (before_agent_reply → before_model_resolve → agent_turn_prepare), then llm_input. */
 function runStart(tree: SpanTree, runId: string, sessionKey = LEAD_KEY, sessionId = LEAD_SESSION, prompt = "read README.md") {
   const ctx = agentCtx(runId, sessionKey, sessionId);
   const events: Record<(typeof hooks.RUN_START_HOOKS)[number], HookEvent> = {
     before_agent_reply: { cleanedBody: prompt },
     before_model_resolve: { prompt },
     agent_turn_prepare: { prompt, messages: [] },
-    before_prompt_build: { prompt, messages: [] },
-    before_agent_run: { prompt, messages: [], systemPrompt: "You are a helpful agent." },
   };
   for (const name of hooks.RUN_START_HOOKS) hooks.onRunStart(tree, events[name], ctx);
   hooks.onLlmInput(
