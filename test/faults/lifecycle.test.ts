@@ -209,20 +209,24 @@ describe("SIGTERM to a one-shot process mid-tool-call", () => {
     expect(out).toMatch(/2 undelivered/);
   }, 60_000);
 
-  it("in a Gateway, SIGTERM only flushes: the runs OpenClaw drains afterwards are still traced and relayed, then gateway_stop shuts down", async () => {
-    const s = await sim("headers");
-    const run = runFixture({ SIM_BASE_URL: s.baseUrl, SIM_OTLP: s.otlpUrl, SIM_ZMQ: s.zmqEndpoint }, "gateway");
-    const exit = await run.terminate();
-    expect(exit.code, run.output()).toBe(0);
+  /** The signal only flushed: the run finished afterwards, its spans and relay records delivered as usual. */
+  async function expectRunWentOn(s: Simulator, output: () => string): Promise<void> {
     const spans = await s.waitFor(() => (s.otlp.spans.length >= 3 ? s.otlp.spans : undefined), 5_000, "the run's spans");
-    const exec = spans.find((span) => span.name === "execute_tool exec");
-    expect(exec?.attributes["dynamo.tool.status"], run.output()).toBe("succeeded");
+    expect(spans.find((span) => span.name === "execute_tool exec")?.attributes["dynamo.tool.status"], output()).toBe("succeeded");
     expect(spans.find((span) => span.name === "invoke_agent main")?.attributes["openclaw.run.end_observed"]).toBeUndefined();
     const records = s.relay.accepted.map((m) => m.record as { event_type: string; tool: { status: string } });
     expect(records.map((r) => [r.event_type, r.tool.status])).toEqual([
       ["tool_start", "running"],
       ["tool_end", "succeeded"],
     ]);
+  }
+
+  it("in a Gateway, SIGTERM only flushes: the runs OpenClaw drains afterwards are still traced and relayed, then gateway_stop shuts down", async () => {
+    const s = await sim("headers");
+    const run = runFixture({ SIM_BASE_URL: s.baseUrl, SIM_OTLP: s.otlpUrl, SIM_ZMQ: s.zmqEndpoint }, "gateway");
+    const exit = await run.terminate();
+    expect(exit.code, run.output()).toBe(0);
+    await expectRunWentOn(s, run.output);
   }, 60_000);
 
   it("with another SIGINT listener and no Gateway (OpenClaw's TUI clearing its input), Ctrl+C only flushes: the run goes on, traced and relayed", async () => {
@@ -231,13 +235,6 @@ describe("SIGTERM to a one-shot process mid-tool-call", () => {
     const exit = await run.terminate("SIGINT");
     expect(exit.code, run.output()).toBe(0);
     expect(run.output()).toContain("INPUT CLEARED");
-    const spans = await s.waitFor(() => (s.otlp.spans.length >= 3 ? s.otlp.spans : undefined), 5_000, "the run's spans");
-    expect(spans.find((span) => span.name === "execute_tool exec")?.attributes["dynamo.tool.status"], run.output()).toBe("succeeded");
-    expect(spans.find((span) => span.name === "invoke_agent main")?.attributes["openclaw.run.end_observed"]).toBeUndefined();
-    const records = s.relay.accepted.map((m) => m.record as { event_type: string; tool: { status: string } });
-    expect(records.map((r) => [r.event_type, r.tool.status])).toEqual([
-      ["tool_start", "running"],
-      ["tool_end", "succeeded"],
-    ]);
+    await expectRunWentOn(s, run.output);
   }, 60_000);
 });

@@ -1,11 +1,10 @@
 // Content capture (SPEC §2): off by default, on per class, truncated to `capture.maxChars`.
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from "@opentelemetry/sdk-trace";
+import { TracerProvider, type ReadableSpan } from "@opentelemetry/sdk-trace";
 import { afterEach, describe, expect, it } from "vitest";
+import { memoryTree } from "./memory-tree.ts";
 import { loadConfig } from "../../src/config.ts";
 import { textOf, truncate } from "../../src/trace/content.ts";
 import * as hooks from "../../src/trace/hooks.ts";
-import { ReservableIdGenerator } from "../../src/trace/id-generator.ts";
-import { SpanTree } from "../../src/trace/span-tree.ts";
 
 const KEY = "agent:main:main";
 const SESSION = "0b7d2f4e-5a61-4c1e-9f0e-3d2a1b4c5d6e";
@@ -38,10 +37,9 @@ afterEach(async () => {
 function turn(capture: Record<string, unknown> | undefined) {
   const { config, warnings } = loadConfig(capture === undefined ? {} : { capture }, {});
   expect(warnings).toEqual([]);
-  const idGenerator = new ReservableIdGenerator();
-  const exporter = new InMemorySpanExporter();
-  provider = new TracerProvider({ idGenerator, spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-  const tree = new SpanTree({ tracer: provider.getTracer("test"), idGenerator, config });
+  const memory = memoryTree(config);
+  provider = memory.provider;
+  const tree = memory.tree;
   const runId = "R1";
   const ctx = { runId, agentId: "main", sessionKey: KEY, sessionId: SESSION, modelProviderId: "dynamo", modelId: "mock-model" };
   for (const name of hooks.RUN_START_HOOKS) hooks.onRunStart(tree, { prompt: PROMPT, messages: [] }, ctx);
@@ -60,7 +58,7 @@ function turn(capture: Record<string, unknown> | undefined) {
     { runId, success: true, messages: [{ role: "user", content: PROMPT }, { role: "assistant", content: [{ type: "text", text: FINAL }] }] },
     ctx,
   );
-  const spans = exporter.getFinishedSpans();
+  const spans = memory.spans();
   const named = (name: string) => spans.find((span) => span.name === name) as ReadableSpan;
   return {
     spans,

@@ -5,11 +5,11 @@ import { SpanKind, TraceFlags } from "@opentelemetry/api";
 import { TraceState } from "@opentelemetry/core";
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan, type SpanProcessor } from "@opentelemetry/sdk-trace";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { memoryTree } from "./memory-tree.ts";
 import { loadConfig } from "../../src/config.ts";
 import { createTracing, type Tracing } from "../../src/trace/export.ts";
 import * as hooks from "../../src/trace/hooks.ts";
 import type { HookCtx } from "../../src/trace/hooks.ts";
-import { ReservableIdGenerator } from "../../src/trace/id-generator.ts";
 import { childProcessEnv, childProcessEnvFactory, readInboundContext, type InboundContext } from "../../src/trace/inbound.ts";
 import { SpanTree, type SpanTreeOptions } from "../../src/trace/span-tree.ts";
 
@@ -56,11 +56,9 @@ afterEach(async () => {
 
 function setup(pluginConfig: Record<string, unknown> = {}, options: Partial<SpanTreeOptions> = {}) {
   const { config } = loadConfig(pluginConfig, {});
-  const idGenerator = new ReservableIdGenerator();
-  const exporter = new InMemorySpanExporter();
-  provider = new TracerProvider({ idGenerator, spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-  const tree = new SpanTree({ tracer: provider.getTracer("test"), idGenerator, config, ...options });
-  return { tree, spans: () => exporter.getFinishedSpans() };
+  const memory = memoryTree(config, options);
+  provider = memory.provider;
+  return { tree: memory.tree, spans: memory.spans };
 }
 
 function agentCtx(runId: string, sessionKey = LEAD_KEY): Ctx {

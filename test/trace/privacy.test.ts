@@ -5,12 +5,11 @@ import { SpanStatusCode } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from "@opentelemetry/sdk-trace";
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
+import { memoryTree } from "./memory-tree.ts";
 import { loadConfig } from "../../src/config.ts";
 import * as hooks from "../../src/trace/hooks.ts";
-import { ReservableIdGenerator } from "../../src/trace/id-generator.ts";
 import { agentErrorType, chatErrorType, errorStatus, sessionKeyAttribute, toolErrorType } from "../../src/trace/privacy.ts";
 import { redactSecrets, secretsOf, SecretRedactingProcessor } from "../../src/trace/redact.ts";
-import { SpanTree } from "../../src/trace/span-tree.ts";
 
 const SESSION = "0b7d2f4e-5a61-4c1e-9f0e-3d2a1b4c5d6e";
 const CHILD_KEY = "agent:main:subagent:9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
@@ -71,10 +70,9 @@ function exported(span: ReadableSpan): string {
 function turn(capture: Record<string, unknown> | undefined, p: Planted) {
   const { config, warnings } = loadConfig(capture === undefined ? {} : { capture }, {});
   expect(warnings).toEqual([]);
-  const idGenerator = new ReservableIdGenerator();
-  const exporter = new InMemorySpanExporter();
-  provider = new TracerProvider({ idGenerator, spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-  const tree = new SpanTree({ tracer: provider.getTracer("test"), idGenerator, config });
+  const memory = memoryTree(config);
+  provider = memory.provider;
+  const tree = memory.tree;
   const key = `agent:main:telegram:direct:+1${p.peer}`;
   const runId = "R1";
   const ctx = { runId, agentId: "main", sessionKey: key, sessionId: SESSION, modelProviderId: "dynamo", modelId: "mock-model" };
@@ -97,7 +95,7 @@ function turn(capture: Record<string, unknown> | undefined, p: Planted) {
   );
   hooks.onAfterToolCall(tree, { toolName: "tool_call", runId, toolCallId: "call_spawn", result: "accepted" }, toolCtx("tool_call", "call_spawn"));
   hooks.onAgentEnd(tree, { runId, success: false, error: `context overflow while answering "${p.runError}"`, messages: [] }, ctx);
-  return exporter.getFinishedSpans();
+  return memory.spans();
 }
 
 describe("content capture off (the default)", () => {
@@ -130,14 +128,13 @@ describe("content capture off (the default)", () => {
 
   it("the plugin's own status notes stay (they quote nothing)", () => {
     const { config } = loadConfig({}, {});
-    const idGenerator = new ReservableIdGenerator();
-    const exporter = new InMemorySpanExporter();
-    provider = new TracerProvider({ idGenerator, spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-    const tree = new SpanTree({ tracer: provider.getTracer("test"), idGenerator, config });
+    const memory = memoryTree(config);
+    provider = memory.provider;
+    const tree = memory.tree;
     tree.ensureRun({ runId: "R1", sessionKey: "agent:main:main" });
     tree.startChat("R1:model:1", { model: "mock-model" });
     tree.closeAll();
-    const chat = exporter.getFinishedSpans().find((span) => span.name === "chat mock-model")!;
+    const chat = memory.spans().find((span) => span.name === "chat mock-model")!;
     expect(chat.status).toEqual({ code: SpanStatusCode.ERROR, message: "OpenClaw stopped during the request" });
     expect(chat.attributes["error.type"]).toBe("aborted");
   });
