@@ -44,6 +44,9 @@ function generations(runtime: PluginRuntime): Generations {
   }));
 }
 
+/** `gateway_stop` reason when OpenClaw replaces the plugin in a running Gateway (config edit, `plugins reload`). */
+export const REPLACEMENT_REASON = "plugin replacement";
+
 /** The current services; built on first use and after a replacement stop (not after a final stop). */
 export function getServices(runtime: PluginRuntime): Services {
   const state = generations(runtime);
@@ -76,7 +79,7 @@ export function adoptSettings(runtime: PluginRuntime): Services {
 export async function releaseForReplacement(runtime: PluginRuntime): Promise<void> {
   const state = generations(runtime);
   const current = state.current;
-  if (current && !current.closed) await retire(state, current, "plugin replacement");
+  if (current && !current.closed) await retire(state, current, REPLACEMENT_REASON);
 }
 
 /** Gateway stop, sole-listener signal, process exit: every generation shuts down (bounded, idempotent). */
@@ -107,8 +110,6 @@ function build(runtime: PluginRuntime, state: Generations): Services {
   const services = createServices(runtime, ++state.count);
   state.current = services;
   state.stopped = false;
-  // The bench driver (bench/lib/driver.ts) reads the current services here.
-  runtime.services.set("services", services);
   return services;
 }
 

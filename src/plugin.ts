@@ -8,17 +8,15 @@
  * registration that still fire never reach closed services.
  */
 import type { OpenClawPluginApi } from "openclaw/plugin-sdk/plugin-entry";
-import { adoptSettings, getServices, releaseForReplacement, shutdownServices, statusOf } from "./generations.ts";
+import { adoptSettings, getServices, releaseForReplacement, REPLACEMENT_REASON, shutdownServices, statusOf } from "./generations.ts";
 import { installProcessHandlers } from "./lifecycle.ts";
 import { API_KEY_ENV, createDynamoProvider } from "./provider/provider.ts";
-import { getPluginRuntime, type PluginRuntime } from "./runtime.ts";
+import { getPluginRuntime, STATE_DIR_SERVICE, type PluginRuntime } from "./runtime.ts";
 import type { Services } from "./services.ts";
 import * as traceHooks from "./trace/hooks.ts";
 import type { HookCtx, HookEvent } from "./trace/hooks.ts";
 
 const OWN_PROVIDER = "dynamo";
-/** `gateway_stop` reason when OpenClaw replaces the plugin in a running Gateway (config edit, `plugins reload`). */
-export const REPLACEMENT_REASON = "plugin replacement";
 type Handler = (event: HookEvent, ctx: HookCtx) => unknown;
 
 export function registerDynamoPlugin(api: OpenClawPluginApi): void {
@@ -27,6 +25,9 @@ export function registerDynamoPlugin(api: OpenClawPluginApi): void {
   // ignores `resolveSyntheticAuth` on that path (openclaw-plugin-sdk.md §13). Seed the documented
   // non-secret default so a keyless local Dynamo works with only the plugin installed.
   if (!process.env[API_KEY_ENV]) process.env[API_KEY_ENV] = "dynamo-local";
+  // Chains are kept under OpenClaw's state dir (docs/identity.md): resolved by OpenClaw itself (profiles, OPENCLAW_HOME, …).
+  const resolveStateDir = (api as { runtime?: { state?: { resolveStateDir?: () => string } } }).runtime?.state?.resolveStateDir;
+  if (typeof resolveStateDir === "function") runtime.services.set(STATE_DIR_SERVICE, resolveStateDir);
   adoptSettings(runtime);
   const current = () => getServices(runtime);
   api.registerProvider(createDynamoProvider(() => current().providerDeps));

@@ -66,6 +66,9 @@ export function resetPluginRuntimeForTests(): void {
 }
 
 /** Returns the named service, creating it on first use. */
+/** `runtime.services` key of OpenClaw's `api.runtime.state.resolveStateDir` (set at registration). */
+export const STATE_DIR_SERVICE = "openclaw-state-dir";
+
 export function service<T>(runtime: PluginRuntime, name: string, create: () => T): T {
   const existing = runtime.services.get(name);
   if (existing !== undefined) return existing as T;

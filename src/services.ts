@@ -17,7 +17,7 @@ import { processRole } from "./trace/process-role.ts";
 import { SpanTree } from "./trace/span-tree.ts";
 import { Conversations } from "./trace/conversations.ts";
 import { FileChainStore, chainStorePath, openclawStateDir } from "./trace/chain-store.ts";
-import type { PluginRuntime } from "./runtime.ts";
+import { STATE_DIR_SERVICE, type PluginRuntime } from "./runtime.ts";
 import type { DynamoPluginConfig } from "./types.ts";
 
 export { getServices } from "./generations.ts";
@@ -103,7 +103,7 @@ export function createServices(runtime: PluginRuntime, generation: number): Serv
     identity: role,
     // Chains continue across processes where OpenClaw's session does (docs/identity.md).
     conversations: new Conversations({
-      store: config.agentTrace ? new FileChainStore(chainStorePath(openclawStateDir())) : undefined,
+      store: config.agentTrace ? new FileChainStore(chainStorePath(stateDirOf(runtime))) : undefined,
       onStoreError: (error) =>
         runtime.warnOnce("chain-store", `Dynamo chain ids could not be kept under OpenClaw's state dir (${String(error)}); conversations start new chains in a new process.`),
     }),
@@ -252,4 +252,15 @@ function scrubber(config: Pick<DynamoPluginConfig, "apiKey" | "apiKeyFromUser" |
         .replace(/([?&][^=\s&#]+=)[^\s&#]+/g, `$1${REDACTED}`),
       secrets,
     );
+}
+
+/** OpenClaw's state dir as OpenClaw resolves it; without a host runtime (tests, the bench), `OPENCLAW_STATE_DIR` or `~/.openclaw`. */
+function stateDirOf(runtime: PluginRuntime): string {
+  const resolve = runtime.services.get(STATE_DIR_SERVICE) as (() => string) | undefined;
+  try {
+    if (resolve) return resolve();
+  } catch {
+    // fall back below
+  }
+  return openclawStateDir();
 }

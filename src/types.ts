@@ -3,12 +3,12 @@
  * `plugins.entries.dynamo.config` (wins) and the environment; frozen. The types are mapped from the
  * settings table in src/config/settings.ts (one source; see docs/settings.md).
  */
-import type { Settings } from "./config/settings.ts";
+import type { Settings } from "./config/keys.ts";
 
 /** How Dynamo agent identity travels: Dynamo 1.2 body `nvext`, Dynamo 1.3+ headers, or negotiated. */
 export type DynamoProtocol = "nvext" | "headers";
 
-export type { CaptureConfig, InboundMode, OtlpProtocol, ProtocolSetting } from "./config/settings.ts";
+export type { CaptureConfig, InboundMode, OtlpProtocol, ProtocolSetting } from "./config/keys.ts";
 export type { ConfigWarning } from "./config/load.ts";
 
 export type DynamoPluginConfig = Settings;

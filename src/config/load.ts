@@ -13,17 +13,8 @@
  * credentials) are never echoed, and any raw secret that still ended up in a message is redacted.
  */
 import { isPlainObject, keyPairList, parseHttpUrl, type StringMap } from "./parse.ts";
-import {
-  CAPTURE_KEYS,
-  CAPTURE_SETTINGS,
-  CONFIG_KEYS,
-  DEFAULT_API_KEY,
-  SETTINGS,
-  type CaptureConfig,
-  type ConfigKey,
-  type Setting,
-  type Settings,
-} from "./settings.ts";
+import { CAPTURE_KEYS, CONFIG_KEYS, type CaptureConfig, type ConfigKey, type Settings } from "./keys.ts";
+import { CAPTURE_SETTINGS, DEFAULT_API_KEY, SETTINGS, type Setting } from "./settings.ts";
 
 /** Where the plugin's config lives in OpenClaw's config; warnings about config keys use `<CONFIG_PATH>.<key>`. */
 export const CONFIG_PATH = "plugins.entries.dynamo.config";

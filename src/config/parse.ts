@@ -128,11 +128,6 @@ export function zmqEndpointProblem(value: string): string | undefined {
   }
 }
 
-/** True for a ZeroMQ endpoint the relay can connect to (`tcp://host:port`, `ipc://path`). */
-export function isZmqEndpoint(value: string): boolean {
-  return zmqEndpointProblem(value) === undefined;
-}
-
 const zmqParse = (raw: unknown): Result<string> => {
   if (typeof raw !== "string") return bad(ZMQ_EXPECTED);
   const problem = zmqEndpointProblem(raw);

@@ -26,7 +26,7 @@ export interface ConnectionLimits {
   maxUnsentBytes: number;
 }
 
-export const DEFAULT_LIMITS: ConnectionLimits = { handshakeTimeoutMs: 10_000, maxUnsentBytes: 4 * 1024 * 1024 };
+const DEFAULT_LIMITS: ConnectionLimits = { handshakeTimeoutMs: 10_000, maxUnsentBytes: 4 * 1024 * 1024 };
 
 /** Bytes the socket buffers before `write` returns false: a few of the relay's 64 KiB batches. */
 const WRITE_BUFFER_BYTES = 256 * 1024;
@@ -220,15 +220,13 @@ export class PushLink {
   faults = 0;
   private readonly address: RelayAddress;
   private readonly events: LinkEvents;
-  private readonly limits: Partial<ConnectionLimits>;
   private current: ZmtpPushConnection | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryMs = RETRY_MIN_MS;
 
-  constructor(address: RelayAddress, events: LinkEvents, limits: Partial<ConnectionLimits> = {}) {
+  constructor(address: RelayAddress, events: LinkEvents) {
     this.address = address;
     this.events = events;
-    this.limits = limits;
   }
 
   /** The connection, handshaking or ready; `undefined` between connections. */
@@ -267,7 +265,6 @@ export class PushLink {
           if (this.events.closed()) this.retryLater();
         },
       },
-      this.limits,
     );
     this.current = connection;
   }

@@ -17,7 +17,7 @@ const FILE_VERSION = 1;
 /** A larger file is not ours to read (the store holds at most CHAINS_STORED small entries). */
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
 
-/** OpenClaw's state dir: `OPENCLAW_STATE_DIR`, else `~/.openclaw` (OpenClaw's `resolveStateDir`). */
+/** Without a host runtime (tests, the bench): `OPENCLAW_STATE_DIR`, else `~/.openclaw`. Under OpenClaw the plugin asks OpenClaw (`api.runtime.state.resolveStateDir`, which also knows profiles and `OPENCLAW_HOME`). */
 export function openclawStateDir(env: NodeJS.ProcessEnv = process.env): string {
   const configured = env.OPENCLAW_STATE_DIR?.trim();
   return configured ? configured : join(homedir(), ".openclaw");

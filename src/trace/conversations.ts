@@ -87,10 +87,6 @@ export class Conversations {
     for (const stored of this.load()) this.index(toChain(stored));
   }
 
-  get size(): number {
-    return new Set([...this.byId.values(), ...this.byKey.values()]).size;
-  }
-
   /**
    * The chain of the session `ref` names, if one exists. A session id decides: a chain known under
    * the same key but another session id is another conversation (the key's session was reset).
@@ -140,6 +136,20 @@ export class Conversations {
     } else {
       this.persistentKeys.set(sessionKey, true);
     }
+  }
+
+  /**
+   * `session_end`: whether the OpenClaw conversation (and so its Dynamo chain) ended. At compaction
+   * it goes on, under the next session id when a context engine rotates it; at a Gateway shutdown or
+   * restart the chain is kept for the next process; any other end (reset, new, idle, deleted) forgets it.
+   */
+  sessionEnded(end: { sessionKey?: string | undefined; sessionId?: string | undefined; reason?: string | undefined; nextSessionId?: string | undefined }): boolean {
+    if (end.reason === "compaction") {
+      this.rotate(end.sessionId, end.nextSessionId, end.sessionKey);
+      return false;
+    }
+    if (end.reason !== "shutdown" && end.reason !== "restart") this.forget(end);
+    return true;
   }
 
   /** The session id rotated (a context engine's compaction): the conversation, and its chain, go on. */

@@ -118,7 +118,7 @@ export function onAgentEnd(tree: SpanTree, event: HookEvent, ctx: HookCtx) {
  * `nextSessionId` when a context engine rotates the id).
  */
 export function onSessionEnd(tree: SpanTree, event: HookEvent, ctx: HookCtx): boolean {
-  return tree.sessionEnded({
+  return tree.conversations.sessionEnded({
     sessionKey: str(event.sessionKey) ?? str(ctx.sessionKey),
     sessionId: str(event.sessionId) ?? str(ctx.sessionId),
     reason: str(event.reason),

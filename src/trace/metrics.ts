@@ -20,7 +20,8 @@ import { DYNAMO, GEN_AI, OPERATION } from "./attributes.ts";
 import { SERVING, chunkGapsOf } from "./chat-timing.ts";
 import { ToolCallCounts } from "./tool-call-counts.ts";
 import { PLUGIN_VERSION, TRACER_NAME, withTimeout, type Log } from "./export.ts";
-import { otlpExporterOptions } from "./otlp-exporter.ts";
+import { displayUrl, otlpExporterOptions } from "./otlp-exporter.ts";
+import { parseHttpUrl } from "../config/parse.ts";
 
 /** Instrument names and units (otel-conventions: GenAI client metrics, semconv 1.41). */
 export const METRIC = {
@@ -73,23 +74,14 @@ export function metricsEnabled(config: DynamoPluginConfig, env: NodeJS.ProcessEn
 export function metricsUrl(tracesUrl: string, env: NodeJS.ProcessEnv = process.env): string {
   // Environment values that are not http(s) URLs are ignored (the traces URL was validated by the config).
   const own = env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT?.trim();
-  if (own && isHttpUrl(own)) return own;
+  if (own && parseHttpUrl(own)) return own;
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
-  if (base && isHttpUrl(base) && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim()) return `${base.replace(/\/+$/, "")}/v1/metrics`;
+  if (base && parseHttpUrl(base) && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim()) return `${base.replace(/\/+$/, "")}/v1/metrics`;
   if (/\/v1\/traces\/?$/.test(tracesUrl)) return tracesUrl.replace(/\/v1\/traces\/?$/, "/v1/metrics");
   try {
     return new URL("/v1/metrics", tracesUrl).toString();
   } catch {
     return tracesUrl;
-  }
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === "http:" || url.protocol === "https:";
-  } catch {
-    return false;
   }
 }
 
@@ -255,7 +247,7 @@ function createOtlpMetricExporter(config: DynamoPluginConfig, env: NodeJS.Proces
   const { url: _tracesUrl, ...shared } = otlpExporterOptions(config);
   const options = { ...shared, url };
   const inner = protocol === "http/json" ? new OTLPJsonMetricExporter(options) : new OTLPProtoMetricExporter(options);
-  return new LoggingMetricExporter(inner, log, url.replace(/\/\/[^/@]*@/, "//").replace(/\?.*$/, "?…"));
+  return new LoggingMetricExporter(inner, log, displayUrl(url));
 }
 
 /** One log line per distinct export failure cause; metrics never fail a run. */

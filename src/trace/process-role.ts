@@ -29,7 +29,7 @@ export function isChildProcess(env: Env): boolean {
 }
 
 /** Set by OpenClaw in the environment of every command its `exec` tool runs. */
-export function startedByExec(env: Env): boolean {
+function startedByExec(env: Env): boolean {
   return env.OPENCLAW_SHELL === "exec";
 }
 

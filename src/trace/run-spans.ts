@@ -14,7 +14,7 @@ import { Conversations, chainStartLink } from "./conversations.ts";
 import type { ReservableIdGenerator } from "./id-generator.ts";
 import { deriveIds } from "./ids.ts";
 import { agentErrorType, errorStatus, sessionKeyAttribute } from "./privacy.ts";
-import { TTL_MS, agentIdOfSessionKey, errorMessage, hasOpenTool, mergeRefs, releaseSpan, runAttributes, type AgentRun, type RunKind, type RunRef, type SpanTreeOptions, type ToolCall } from "./tree-types.ts";
+import { TTL_MS, agentIdOfSessionKey, errorMessage, mergeRefs, releaseSpan, runAttributes, type AgentRun, type RunKind, type RunRef, type SpanTreeOptions, type ToolCall } from "./tree-types.ts";
 
 const MODEL_CALL_SUFFIX = /:model:\d+$/;
 const VALID_TRACE_ID = /^(?!0{32})[0-9a-f]{32}$/;
@@ -62,7 +62,7 @@ export abstract class RunSpans {
       onEvict: (_, run) => this.finishRun(run, { abandoned: true }),
       // Idle expiry is for runs with nothing open: a run waiting on a tool call (a 40-minute build,
       // `sessions_yield` waiting on a subagent) is alive however long its hooks stay silent.
-      keepAlive: (run) => hasOpenTool(run),
+      keepAlive: (run) => run.tools.size > 0, // an ended tool call leaves run.tools at once
     });
     this.endedRuns = new BoundedMap<string, AgentRun>({
       capacity: ENDED_RUNS_REMEMBERED,
@@ -156,20 +156,6 @@ export abstract class RunSpans {
     const run = this.runs.get(runId);
     if (!run || run.ended) return;
     run.span.setAttribute(OPENINFERENCE.INPUT_VALUE, truncate(textOf(prompt), this.config.capture.maxChars));
-  }
-
-  /**
-   * `session_end`: whether the OpenClaw conversation (and so its Dynamo chain) ended. At compaction
-   * it goes on, under the next session id when a context engine rotates it; at a Gateway shutdown or
-   * restart the chain is kept for the next process; any other end (reset, new, idle, deleted) forgets it.
-   */
-  sessionEnded(end: { sessionKey?: string | undefined; sessionId?: string | undefined; reason?: string | undefined; nextSessionId?: string | undefined }): boolean {
-    if (end.reason === "compaction") {
-      this.conversations.rotate(end.sessionId, end.nextSessionId, end.sessionKey);
-      return false;
-    }
-    if (end.reason !== "shutdown" && end.reason !== "restart") this.conversations.forget(end);
-    return true;
   }
 
   openRuns(): AgentRun[] {

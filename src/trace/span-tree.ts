@@ -10,8 +10,6 @@ import { ToolSpans } from "./tool-spans.ts";
 import type { SpanTreeOptions } from "./tree-types.ts";
 
 export type { AgentRun, ChatCall, ChatResult, RunKind, RunRef, SpanTreeOptions, ToolCall } from "./tree-types.ts";
-export { CHAIN_LINK_KIND } from "./conversations.ts";
-export { PARENT_TRAJECTORY_ENV } from "./tool-spans.ts";
 
 export class SpanTree extends ToolSpans {
   constructor(options: SpanTreeOptions) {

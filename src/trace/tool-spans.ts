@@ -117,10 +117,11 @@ export abstract class ToolSpans extends ChatSpans {
     }
     const { span } = tool;
     const error = call.error ?? tool.innerError ?? resultError(call.result);
-    const errorType = error ? toolErrorType(errorMessage(error)) : undefined;
+    const message = error ? errorMessage(error) : undefined;
+    const errorType = error ? toolErrorType(message) : undefined;
     const status = errorType === undefined ? "succeeded" : errorType === ERROR_TYPE.CANCELLED ? "cancelled" : "error";
     span.setAttribute(DYNAMO.TOOL_STATUS, status);
-    span.setAttribute(DYNAMO.TOOL_OUTPUT_BYTES, toolOutputBytes(call.result ?? errorMessage(error)));
+    span.setAttribute(DYNAMO.TOOL_OUTPUT_BYTES, toolOutputBytes(call.result ?? message));
     if (this.config.capture.toolResults && call.result !== undefined) {
       const text = truncate(textOf(call.result), this.config.capture.maxChars);
       span.setAttribute(GEN_AI.TOOL_CALL_RESULT, text);
@@ -129,7 +130,7 @@ export abstract class ToolSpans extends ChatSpans {
     if (errorType !== undefined) {
       // OpenClaw's error is the first line of the tool's output: tool-result capture (docs/privacy.md).
       span.setAttribute(GEN_AI.ERROR_TYPE, errorType);
-      span.setStatus(errorStatus(errorType, errorMessage(error) ?? "tool failed", this.config.capture.toolResults, this.config.capture));
+      span.setStatus(errorStatus(errorType, message ?? "tool failed", this.config.capture.toolResults, this.config.capture));
     }
     this.finishTool(tool);
   }
@@ -201,7 +202,9 @@ export abstract class ToolSpans extends ChatSpans {
     run.execEnv ??= childProcessEnvFactory(run.spanContext, run.ids.trajectoryId, this.options.inbound?.context);
     // A nested OpenClaw becomes a child chain of this run, whatever DYN_AGENT_* it inherited
     // (./process-role.ts; docs/identity.md).
-    return { ...run.execEnv(spanId), [PARENT_TRAJECTORY_ENV]: run.ids.trajectoryId };
+    const env = run.execEnv(spanId); // a fresh object per command
+    env[PARENT_TRAJECTORY_ENV] = run.ids.trajectoryId;
+    return env;
   }
 
   protected newestOpenSpawnTool(): ToolCall | undefined {

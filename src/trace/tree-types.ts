@@ -147,11 +147,6 @@ export function errorMessage(error: unknown): string | undefined {
   return typeof message === "string" ? message : safeJson(error);
 }
 
-export function hasOpenTool(run: AgentRun): boolean {
-  for (const tool of run.tools.values()) if (!tool.ended) return true;
-  return false;
-}
-
 /** `ref` with the gaps filled from `earlier` (what earlier hooks of the same run said). */
 export function mergeRefs(ref: RunRef, earlier: RunRef): RunRef {
   return {
