@@ -58,11 +58,7 @@ export class BoundedMap<K, V> {
       newest.value = value;
       newest.touchedAt = now;
     } else {
-      const entry = { value, touchedAt: now };
-      this.entries.delete(key);
-      this.entries.set(key, entry);
-      this.newestKey = key;
-      this.newestEntry = entry;
+      this.append(key, { value, touchedAt: now });
       if (this.entries.size > this.capacity) this.evictOldest();
     }
     // Sweep expired entries every so often rather than on every call (hot path).
@@ -92,15 +88,20 @@ export class BoundedMap<K, V> {
       if (this.keepAlive?.(oldest[1].value)) {
         // Refreshed: moved to the end of the touch order, so the sweep goes on with the next one.
         this.peeked = undefined;
-        this.entries.delete(oldest[0]);
         oldest[1].touchedAt = now;
-        this.entries.set(oldest[0], oldest[1]);
-        this.newestKey = oldest[0];
-        this.newestEntry = oldest[1];
+        this.append(oldest[0], oldest[1]);
         continue;
       }
       this.remove(oldest);
     }
+  }
+
+  /** Puts `entry` last in touch order (the newest). */
+  private append(key: K, entry: { value: V; touchedAt: number }): void {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    this.newestKey = key;
+    this.newestEntry = entry;
   }
 
   private evictOldest(): void {

@@ -29,6 +29,12 @@ const SUBAGENT_SESSION = ":subagent:";
 const ENDED_RUNS_REMEMBERED = 1_000;
 /** A live run's place in the run map is refreshed by its hooks at most this often (TTL is 30 min). */
 const REFRESH_MS = 10_000;
+/**
+ * Idle expiry is for runs with nothing open: a run waiting on a tool call (a 40-minute build,
+ * `sessions_yield` waiting on a subagent) stays findable, by run id and by session, however long its
+ * hooks stay silent. An ended tool call leaves `run.tools` at once.
+ */
+const waitingOnTool = (run: AgentRun): boolean => !run.ended && run.tools.size > 0;
 
 export abstract class RunSpans {
   protected readonly tracer: Tracer;
@@ -40,8 +46,8 @@ export abstract class RunSpans {
   protected readonly runs: BoundedMap<string, AgentRun>;
   /** Ended runs, remembered for late hooks (see ENDED_RUNS_REMEMBERED). */
   protected readonly endedRuns: BoundedMap<string, AgentRun>;
-  protected readonly latestRunBySession = new BoundedMap<string, AgentRun>({ capacity: 10_000, ttlMs: TTL_MS });
-  protected readonly latestRunBySessionId = new BoundedMap<string, AgentRun>({ capacity: 10_000, ttlMs: TTL_MS });
+  protected readonly latestRunBySession = new BoundedMap<string, AgentRun>({ capacity: 10_000, ttlMs: TTL_MS, keepAlive: waitingOnTool });
+  protected readonly latestRunBySessionId = new BoundedMap<string, AgentRun>({ capacity: 10_000, ttlMs: TTL_MS, keepAlive: waitingOnTool });
   /** Runs whose first hooks arrived without OpenClaw's trace id: when and what was seen. */
   protected readonly pendingStarts = new BoundedMap<string, { seenAt: number; ref: RunRef }>({ capacity: 10_000, ttlMs: TTL_MS });
   /** OpenClaw trace ids already used for a top-level run's trace. */
@@ -60,9 +66,7 @@ export abstract class RunSpans {
       capacity: 10_000,
       ttlMs: TTL_MS,
       onEvict: (_, run) => this.finishRun(run, { abandoned: true }),
-      // Idle expiry is for runs with nothing open: a run waiting on a tool call (a 40-minute build,
-      // `sessions_yield` waiting on a subagent) is alive however long its hooks stay silent.
-      keepAlive: (run) => run.tools.size > 0, // an ended tool call leaves run.tools at once
+      keepAlive: waitingOnTool,
     });
     this.endedRuns = new BoundedMap<string, AgentRun>({
       capacity: ENDED_RUNS_REMEMBERED,

@@ -184,6 +184,17 @@ describe("span tree state stays bounded", () => {
     expect(agent("building")?.attributes["openclaw.run.end_observed"]).toBeUndefined();
   });
 
+  it("keeps a run waiting on a tool call findable by its session too: a nested exec's env and a request without run id still reach it", () => {
+    vi.useFakeTimers({ toFake: ["Date"], now: new Date("2026-11-01T00:00:00Z") });
+    const { tree } = setup();
+    start(tree, "building");
+    hooks.onBeforeToolCall(tree, { toolName: "exec", runId: "building", toolCallId: "call_build", params: {} }, ctx("building"));
+    vi.setSystemTime(new Date("2026-11-01T00:40:00Z"));
+    for (let i = 0; i < 256; i++) start(tree, `busy-${i}`, i + 2);
+    expect(tree.latestRunIdOfSession("session-0")).toBe("building");
+    expect(hooks.onResolveExecEnv(tree, { sessionKey: "agent:main:s0" }, {})?.TRACEPARENT).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+
   it("keeps open runs within their cap (10,000), remembers the newest 1,000 ended runs and forgets ended requests", () => {
     // Only agent spans are recorded here (chat spans are non-recording), to keep this fast.
     const { tree, ended, endedRuns } = setup({ recordOnly: "invoke_agent" });
