@@ -30,6 +30,11 @@ export function modelDefinition(id: string): DynamoModelDefinition {
   };
 }
 
+
+/** A configured base URL without surrounding space and trailing slashes; "" when not a string or empty. */
+export function trimBaseUrl(value: unknown): string {
+  return typeof value === "string" ? value.trim().replace(/\/+$/, "") : "";
+}
 export function runtimeModel(id: string, baseUrl: string) {
   return { ...modelDefinition(id), provider: PROVIDER_ID, api: MODEL_API, baseUrl } as const;
 }

@@ -6,7 +6,7 @@
 import type { ProviderPlugin } from "openclaw/plugin-sdk/plugin-entry";
 import type { ProviderDeps } from "./deps.ts";
 import { discoverModels } from "./discovery.ts";
-import { MODEL_API, PROVIDER_ID, modelDefinition, runtimeModel } from "./models.ts";
+import { MODEL_API, PROVIDER_ID, modelDefinition, runtimeModel, trimBaseUrl } from "./models.ts";
 import { createStreamWrapper } from "./stream.ts";
 
 export const API_KEY_ENV = "DYNAMO_API_KEY";
@@ -21,7 +21,7 @@ const loadSetup = () => import("openclaw/plugin-sdk/provider-setup");
 export function createDynamoProvider(current: () => ProviderDeps): ProviderPlugin {
   const baseUrlFor = (providerConfig: unknown): string => {
     const configured = (providerConfig as { baseUrl?: unknown } | undefined)?.baseUrl;
-    return typeof configured === "string" && configured.trim() ? configured.trim().replace(/\/+$/, "") : current().config.baseUrl;
+    return trimBaseUrl(configured) || current().config.baseUrl;
   };
   return {
     id: PROVIDER_ID,

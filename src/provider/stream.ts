@@ -24,6 +24,7 @@ import { mapStream, observeResult, withNvextFallback, type StreamFn, type Stream
 import type { ProviderDeps } from "./deps.ts";
 import { expectNvext, extraFieldsFor } from "./nvext-reader.ts";
 import { timeStream } from "./stream-timing.ts";
+import { trimBaseUrl } from "./models.ts";
 
 type StreamOptions = NonNullable<Parameters<StreamFn>[2]>;
 type Model = Parameters<StreamFn>[0];
@@ -93,7 +94,7 @@ function prepareRequest(
   // the user set none) and ignores `options.apiKey`; a key from the configuration goes in the header
   // (unless the caller set one itself). It is not exported into process.env, where every command the
   // exec tool starts would inherit it.
-  if (config.apiKeyFromUser && getHeader(options?.headers, AUTHORIZATION) === undefined) {
+  if (config.apiKeyFromUser && getHeader(baseHeaders, AUTHORIZATION) === undefined) {
     baseHeaders[AUTHORIZATION] = `Bearer ${config.apiKey}`;
   }
   if (chat) traceContextPropagator.inject(trace.setSpan(ROOT_CONTEXT, chat.span), baseHeaders, headerSetter);
@@ -179,10 +180,11 @@ const failed = (result: ChatResult): boolean => result.stopReason === "error" ||
  * key it resolved (auth profile or env), or the authorization header the request carries.
  */
 function endpointOf(model: Model, headers: Record<string, string>, options: StreamOptions | undefined): DynamoEndpoint | undefined {
-  const baseUrl = typeof model.baseUrl === "string" ? model.baseUrl.trim().replace(/\/+$/, "") : "";
+  const baseUrl = trimBaseUrl(model.baseUrl);
   if (!baseUrl) return undefined;
   const apiKey = (options as { apiKey?: unknown } | undefined)?.apiKey;
-  const authorization = headers[AUTHORIZATION] ?? getHeader(options?.headers, AUTHORIZATION) ?? (typeof apiKey === "string" && apiKey ? `Bearer ${apiKey}` : undefined);
+  // `headers` holds the caller's headers (authorization included) plus the plugin's own.
+  const authorization = getHeader(headers, AUTHORIZATION) ?? (typeof apiKey === "string" && apiKey ? `Bearer ${apiKey}` : undefined);
   return { baseUrl, authorization };
 }
 
