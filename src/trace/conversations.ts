@@ -11,6 +11,7 @@
  */
 import { TraceFlags, type Link, type SpanContext } from "@opentelemetry/api";
 import { BoundedMap } from "./bounded-map.ts";
+import { TTL_MS } from "./tree-types.ts";
 import type { DynamoIds } from "./ids.ts";
 
 /** `link.kind` of the link from a later run's agent span to its chain's first agent span. */
@@ -73,7 +74,7 @@ export class Conversations {
   private readonly byKey: BoundedMap<string, Chain>;
   private readonly store: ChainStore | undefined;
   /** Session keys of `mode: "session"` subagents whose first run has not started yet. */
-  private readonly persistentKeys = new BoundedMap<string, true>({ capacity: 10_000, ttlMs: 30 * 60_000 });
+  private readonly persistentKeys = new BoundedMap<string, true>({ capacity: 10_000, ttlMs: TTL_MS });
   private readonly onStoreError: ((error: unknown) => void) | undefined;
   /** Changes not yet written to the store, and the pending write. */
   private dirty = false;
@@ -108,9 +109,12 @@ export class Conversations {
     return ref.sessionKey ? this.byKey.get(ref.sessionKey) : undefined;
   }
 
-  /** Records a new chain for the session `ref` names (from its first run). */
-  create(ref: SessionRef, chain: { ids: DynamoIds; kind: ChainKind; first: Pick<SpanContext, "traceId" | "spanId"> }): Chain | undefined {
-    if (!ref.sessionId && !ref.sessionKey) return undefined;
+  /**
+   * A new chain from a conversation's first run, recorded for the session `ref` names; a run that
+   * names no session gets one for itself alone (kept by nobody).
+   */
+  create(ref: SessionRef, chain: { ids: DynamoIds; kind: ChainKind; first: Pick<SpanContext, "traceId" | "spanId"> }): Chain {
+    if (!ref.sessionId && !ref.sessionKey) return { ...chain, sessionKey: undefined, sessionIds: [] };
     // Own copies: a span id is a slice of the id generator's 8 KiB hex pool (./id-generator.ts), and
     // a chain kept for days would keep its pool alive — 10 000 chains held ~10 MB of pools.
     const { sessionId, trajectoryId, parentTrajectoryId } = chain.ids;
@@ -188,7 +192,6 @@ export class Conversations {
     }
   }
 
-  /** Writes the newest CHAINS_STORED chains (a store failure costs continuity, never a run). */
   /**
    * Notes that the store is behind and writes it soon, once: a Gateway that starts many
    * conversations at once writes the file once per PERSIST_DELAY_MS, never on a hook's path.
@@ -202,7 +205,7 @@ export class Conversations {
     this.saveTimer.unref();
   }
 
-  /** Writes the newest chains to the store if anything changed since the last write. */
+  /** Writes the newest CHAINS_STORED chains if anything changed since the last write (a store failure costs continuity, never a run). */
   saveNow(): void {
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = undefined;

@@ -14,7 +14,7 @@ import { Conversations, chainStartLink } from "./conversations.ts";
 import type { ReservableIdGenerator } from "./id-generator.ts";
 import { deriveIds } from "./ids.ts";
 import { agentErrorType, errorStatus, sessionKeyAttribute } from "./privacy.ts";
-import { TTL_MS, agentIdOfSessionKey, errorMessage, mergeRefs, releaseSpan, runAttributes, type AgentRun, type RunKind, type RunRef, type SpanTreeOptions, type ToolCall } from "./tree-types.ts";
+import { TTL_MS, agentIdOfSessionKey, errorMessage, mergeRefs, waitingOnTool, releaseSpan, runAttributes, type AgentRun, type RunKind, type RunRef, type SpanTreeOptions, type ToolCall } from "./tree-types.ts";
 
 const MODEL_CALL_SUFFIX = /:model:\d+$/;
 const VALID_TRACE_ID = /^(?!0{32})[0-9a-f]{32}$/;
@@ -29,12 +29,6 @@ const SUBAGENT_SESSION = ":subagent:";
 const ENDED_RUNS_REMEMBERED = 1_000;
 /** A live run's place in the run map is refreshed by its hooks at most this often (TTL is 30 min). */
 const REFRESH_MS = 10_000;
-/**
- * Idle expiry is for runs with nothing open: a run waiting on a tool call (a 40-minute build,
- * `sessions_yield` waiting on a subagent) stays findable, by run id and by session, however long its
- * hooks stay silent. An ended tool call leaves `run.tools` at once.
- */
-const waitingOnTool = (run: AgentRun): boolean => !run.ended && run.tools.size > 0;
 
 export abstract class RunSpans {
   protected readonly tracer: Tracer;
@@ -232,17 +226,17 @@ export abstract class RunSpans {
       parentContext,
     );
     const spanContext = span.spanContext();
-    if (!chain) {
-      const ids = deriveIds({
+    chain ??= this.conversations.create(ref, {
+      ids: deriveIds({
         agentSpan: spanContext,
         // An announce run without a known lead chain starts the lead's chain: no parent.
         parentTrajectoryId: kind === "announce" ? undefined : parentTrajectoryId,
         sessionIdOverride: identity?.sessionIdOverride,
         trajectoryIdOverride: kind === "subagent" ? undefined : identity?.leadTrajectoryIdOverride,
-      });
-      const created = { ids, kind: isSubagent ? ("subagent" as const) : ("lead" as const), first: spanContext };
-      chain = this.conversations.create(ref, created) ?? { ...created, sessionKey: ref.sessionKey, sessionIds: [] };
-    }
+      }),
+      kind: isSubagent ? "subagent" : "lead",
+      first: spanContext,
+    });
     const ids = chain.ids;
     const run: AgentRun = {
       runId,

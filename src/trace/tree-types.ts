@@ -147,6 +147,13 @@ export function errorMessage(error: unknown): string | undefined {
   return typeof message === "string" ? message : safeJson(error);
 }
 
+/**
+ * Idle expiry is for runs with nothing open: a run waiting on a tool call (a 40-minute build,
+ * `sessions_yield` waiting on a subagent) stays findable, by run id and by session, however long its
+ * hooks stay silent. An ended tool call leaves `run.tools` at once.
+ */
+export const waitingOnTool = (run: AgentRun): boolean => !run.ended && run.tools.size > 0;
+
 /** `ref` with the gaps filled from `earlier` (what earlier hooks of the same run said). */
 export function mergeRefs(ref: RunRef, earlier: RunRef): RunRef {
   return {
